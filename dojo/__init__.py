@@ -1,0 +1,1 @@
+"""The grading harness: a pytest plugin that grades a solutions folder kata by kata."""

@@ -1,0 +1,212 @@
+"""The pytest plugin: wires choosing, importing, guarding, timing out, collecting, reporting."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from dojo import outcomes, report, sandbox
+from dojo.catalog import Kata, UnknownKata, check_names, load_catalog
+from dojo.errors import GradingError, NotRun
+from dojo.frames import Origins
+from dojo.guard import Guard
+from dojo.impl import ENV_VAR, Impl, ImplError, choose_impl
+from dojo.loader import Solution, import_solution
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("katas", "grading katas")
+    group.addoption(
+        "--impl",
+        default=None,
+        help=f"what to grade: stubs (default), references, or a solutions folder; "
+        f"${ENV_VAR} does the same",
+    )
+    group.addoption(
+        "--kata", action="append", default=[], metavar="NAME", help="grade only this kata"
+    )
+    group.addoption(
+        "--report",
+        default=".katas/report.json",
+        help="where to write the JSON report, relative to the repository ('none' for nowhere)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    catalog = load_catalog(config.rootpath)
+    for name in catalog:
+        config.addinivalue_line("markers", f"{name}: the tests of the {name} kata")
+    try:
+        impl = choose_impl(config.getoption("impl"), config.rootpath, config.invocation_params.dir)
+        check_names(config.getoption("kata"), catalog)
+    except (ImplError, UnknownKata) as exc:
+        raise pytest.UsageError(str(exc)) from None
+    _load_hypothesis_profile()
+    grader = Grader(config, impl, catalog)
+    config.stash[GRADER] = grader
+    config.pluginmanager.register(grader, "dojo-grader")
+    config.add_cleanup(sandbox.guard_process_exit(grader.origins.solution_is_calling))
+
+
+def _load_hypothesis_profile() -> None:
+    """`ci` (derandomised, no deadline) when CI is set, else `dev`: no deadline either, since
+    the first torch call in a process takes tens of milliseconds. No example database."""
+    try:
+        from hypothesis import Phase, settings
+    except ImportError:  # hypothesis is a dev dependency; kata tests that need it import it
+        return
+    # the explain phase costs seconds per failing test and tells a learner little
+    phases = [p for p in Phase if p is not Phase.explain]
+    settings.register_profile("dev", deadline=None, database=None, phases=phases)
+    settings.register_profile(
+        "ci", deadline=None, database=None, phases=phases, derandomize=True, print_blob=True
+    )
+    settings.load_profile("ci" if os.environ.get("CI") else "dev")
+
+
+@pytest.fixture(scope="module")
+def solution(request: pytest.FixtureRequest) -> Solution:
+    """The module under test: the kata's file from the folder chosen with --impl."""
+    grader = request.config.stash[GRADER]
+    kata = grader.kata_of(request.node.path)
+    if kata is None:
+        raise pytest.UsageError(f"{request.node.path} is not inside a kata folder")
+    module = import_solution(kata, grader.impl)
+    return Solution(module, Path(module.__file__), grader.running_guard, kata.numpy_only)
+
+
+_SNAPSHOT = pytest.StashKey[dict]()
+
+
+class Grader:
+    """The hooks that grade kata tests, with what they know during one pytest session."""
+
+    def __init__(self, config: pytest.Config, impl: Impl, catalog: dict[str, Kata]) -> None:
+        self.config = config
+        self.rootdir = config.rootpath
+        self.impl = impl
+        self.catalog = catalog
+        self.selected: list[str] = config.getoption("kata")
+        self.origins = Origins(impl.root)
+        self.guard: Guard | None = None  # the guard of the test now running
+        self.hung: dict[str, str] = {}  # kata -> the test that timed out
+        self.results: dict[str, outcomes.KataResult] = {}
+
+    def kata_of(self, path: Path) -> Kata | None:
+        try:
+            name = Path(path).relative_to(self.rootdir / "katas").parts[0]
+        except (ValueError, IndexError):
+            return None
+        return self.catalog.get(name)
+
+    def running_guard(self) -> Guard | None:
+        return self.guard
+
+    # collection
+    def pytest_ignore_collect(self, collection_path: Path) -> bool | None:
+        kata = self.kata_of(collection_path)
+        if kata is not None and self.selected and kata.name not in self.selected:
+            return True
+        return None
+
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        for item in items:
+            kata = self.kata_of(item.path)
+            if kata is None:
+                continue
+            item.add_marker(kata.name)
+            if item.get_closest_marker("timeout") is None:
+                item.add_marker(pytest.mark.timeout(kata.timeout))
+
+    # running
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        kata = self.kata_of(item.path)
+        if kata is None:
+            return
+        item.stash[_SNAPSHOT] = sandbox.snapshot()
+        if kata.name in self.hung:
+            raise NotRun(f"not run: {self.hung[kata.name]} timed out before it")
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_call(self, item: pytest.Item):
+        kata = self.kata_of(item.path)
+        if kata is None:
+            return (yield)
+        self.guard = Guard(kata, self.origins)
+        with self.guard.active():
+            return (yield)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_teardown(self, item: pytest.Item):
+        result = yield
+        if _SNAPSHOT in item.stash:
+            changed = sandbox.restore(item.stash[_SNAPSHOT])
+            if changed:
+                raise sandbox.StateChanged(
+                    "the solution changed global torch state: "
+                    + ", ".join(changed)
+                    + " (the grader put it back)"
+                )
+        return result
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
+        rep = yield
+        kata = self.kata_of(item.path)
+        if kata is None or rep.skipped:
+            return rep
+        exc = call.excinfo.value if call.excinfo else None
+        outcome, message = outcomes.classify(exc, kata.timeout)
+        if call.when == "call":
+            if self.guard is not None and self.guard.violations:
+                # a forbidden call that the solution caught and swallowed still counts
+                outcome, message = outcomes.FORBIDDEN, self.guard.violations[0]
+            self.guard = None
+        if outcome == outcomes.BROKEN and message.startswith("timed out"):
+            self.hung.setdefault(kata.name, item.name)
+        if rep.failed and (
+            isinstance(exc, GradingError | sandbox.StateChanged)
+            or outcome == outcomes.NOT_IMPLEMENTED
+        ):
+            rep.longrepr = f"{kata.name}: {message}"
+        rep.sections = [(title, sandbox.cut(text)) for title, text in rep.sections]
+        rep.user_properties = [*rep.user_properties, ("dojo", [outcome, message])]
+        return rep
+
+    # collecting (on the controller, under xdist)
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        props = dict(report.user_properties)
+        if "dojo" not in props or report.skipped:
+            return
+        outcome, message = props["dojo"]
+        name = report.nodeid.split("/")[1]
+        result = self.results.setdefault(
+            name, outcomes.KataResult(name, self.catalog[name].difficulty)
+        )
+        result.record(report.nodeid, outcome, message, report.duration)
+
+    # reporting
+    def _ordered(self) -> list[outcomes.KataResult]:
+        return [self.results[name] for name in self.catalog if name in self.results]
+
+    def pytest_sessionfinish(self) -> None:
+        if hasattr(self.config, "workerinput") or not self.results:
+            return
+        target = self.config.getoption("report")
+        if target != "none":
+            report.write_json(self._ordered(), self.impl.label, self.rootdir / target)
+        report.append_step_summary(self._ordered(), self.impl.label)
+
+    def pytest_terminal_summary(self, terminalreporter) -> None:
+        if hasattr(self.config, "workerinput") or not self.results:
+            return
+        tw = terminalreporter._tw
+        terminalreporter.write(
+            report.terminal_table(self._ordered(), self.impl.label, tw.fullwidth, tw.hasmarkup)
+        )
+
+
+GRADER = pytest.StashKey[Grader]()

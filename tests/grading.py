@@ -1,0 +1,88 @@
+"""Grading a solutions folder from the harness's own tests, in process or in a subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+KATAS = sorted(p.parent.name for p in (ROOT / "katas").glob("*/kata.toml"))
+VARIANTS = sorted((ROOT / "tests" / "variants").glob("*/*.py"))
+
+
+def solutions_folder(tmp: Path, files: dict[str, Path | str]) -> Path:
+    """A folder with <kata>.py for each entry: a file to copy, or source text."""
+    folder = tmp / "solutions"
+    folder.mkdir(exist_ok=True)
+    for kata, source in files.items():
+        target = folder / f"{kata}.py"
+        if isinstance(source, Path):
+            shutil.copyfile(source, target)
+        else:
+            target.write_text(source, encoding="utf-8")
+    return folder
+
+
+def grade(pytester: pytest.Pytester, kata: str, impl: Path | str, *extra: str) -> dict:
+    """Grade one real kata in process; return its entry of the JSON report."""
+    report = pytester.path / "report.json"
+    pytester.inline_run(
+        str(ROOT / "katas" / kata),
+        f"--impl={impl}",
+        f"--report={report}",
+        "-c",
+        str(ROOT / "pyproject.toml"),
+        "--rootdir",
+        str(ROOT),
+        "-q",
+        *extra,
+    )
+    return json.loads(report.read_text())["katas"][kata]
+
+
+STUB = """
+def __getattr__(name):  # every public name of this stub raises, as a written stub's body would
+    raise NotImplementedError
+"""
+
+
+class Repo:
+    """A synthetic checkout of small katas in a fresh folder, graded in a subprocess."""
+
+    def __init__(self, path: Path, katas: dict[str, tuple[str, str]]) -> None:
+        """katas: name -> (kata.toml text, test file text); every stub raises."""
+        self.path = path
+        (path / "conftest.py").write_text('pytest_plugins = ["dojo.plugin"]\n')
+        (path / "pyproject.toml").write_text((ROOT / "pyproject.toml").read_text())
+        for name, (toml, test) in katas.items():
+            folder = path / "katas" / name
+            folder.mkdir(parents=True)
+            (folder / "kata.toml").write_text(toml)
+            (folder / f"{name}.py").write_text(STUB)
+            (folder / f"test_{name}.py").write_text(test)
+        (path / "sol").mkdir()
+
+    def grade(self, *args: str, solutions: dict[str, str] | None = None, **env: str):
+        for name, source in (solutions or {}).items():
+            (self.path / "sol" / f"{name}.py").write_text(source)
+        environ = {k: v for k, v in os.environ.items() if k not in DROPPED_ENV}
+        return subprocess.run(
+            [sys.executable, "-m", "pytest", "-p", "no:pytester", *args],
+            cwd=self.path,
+            env={**environ, "PYTHONPATH": str(ROOT), **env},
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+
+    def report(self) -> dict:
+        return json.loads((self.path / ".katas" / "report.json").read_text())
+
+
+DROPPED_ENV = {"GITHUB_STEP_SUMMARY", "KATAS_IMPL", "PYTEST_ADDOPTS", "PYTEST_XDIST_WORKER"}

@@ -1,0 +1,117 @@
+"""Every kata in the catalog: complete, stub and reference in step, graded as they should be."""
+
+from __future__ import annotations
+
+import importlib.util
+import inspect
+import re
+from pathlib import Path
+
+import pytest
+
+from dojo.catalog import load_catalog
+from dojo.guard import _resolve
+from tests.grading import KATAS, ROOT, VARIANTS, grade, solutions_folder
+
+CATALOG = load_catalog(ROOT)
+HAS_REFERENCES = (ROOT / "references").is_dir()
+needs_references = pytest.mark.skipif(not HAS_REFERENCES, reason="no references/ here")
+
+
+def _module(path: Path, name: str):
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _public(module) -> dict[str, object]:
+    return {
+        name: obj
+        for name, obj in vars(module).items()
+        if not name.startswith("_") and getattr(obj, "__module__", None) == module.__name__
+    }
+
+
+def _signatures(obj) -> dict[str, str]:
+    """The signature of a function, or of a class's constructor and public methods."""
+    if not inspect.isclass(obj):
+        return {"": str(inspect.signature(obj))}
+    return {
+        name: str(inspect.signature(member))
+        for name, member in vars(obj).items()
+        if inspect.isfunction(member) and (name == "__init__" or not name.startswith("_"))
+    }
+
+
+@pytest.mark.parametrize("kata", KATAS)
+def test_the_kata_folder_is_complete(kata):
+    folder = ROOT / "katas" / kata
+    for name in ("README.md", f"{kata}.py", f"test_{kata}.py", "kata.toml"):
+        assert (folder / name).is_file(), f"katas/{kata}/{name} is missing"
+    readme = (folder / "README.md").read_text(encoding="utf-8")
+    for heading in ("## Worked example", "## Hints", "## Follow-up questions"):
+        assert heading in readme, f"katas/{kata}/README.md lacks '{heading}'"
+    assert len(re.findall(r"^### Hint \d", readme, re.M)) >= 2
+
+
+@pytest.mark.parametrize("kata", KATAS)
+def test_every_forbidden_name_names_something_real(kata):
+    for entry in CATALOG[kata].forbidden:
+        assert _resolve(entry), f"katas/{kata}/kata.toml forbids {entry}, which does not exist"
+
+
+@needs_references
+@pytest.mark.parametrize("kata", KATAS)
+def test_stub_and_reference_export_the_same_names_and_signatures(kata):
+    stub = _module(ROOT / "katas" / kata / f"{kata}.py", f"stub_{kata}")
+    reference = _module(ROOT / "references" / f"{kata}.py", f"reference_{kata}")
+    stub_names, reference_names = _public(stub), _public(reference)
+    assert sorted(stub_names) == sorted(reference_names)
+    for name, obj in stub_names.items():
+        assert _signatures(obj) == _signatures(reference_names[name]), name
+        assert inspect.getdoc(obj) == inspect.getdoc(reference_names[name]), name
+    for name in CATALOG[kata].numpy_only:
+        assert name == "*" or name in stub_names, f"numpy_only names unknown {name}"
+
+
+@pytest.mark.parametrize("kata", KATAS)
+def test_the_stub_fails_every_test_as_not_started(pytester, kata):
+    result = grade(pytester, kata, "stubs")
+    assert result["status"] == "not_started", result
+    assert result["passed"] == 0 and result["failed"] > 0
+
+
+@needs_references
+@pytest.mark.parametrize("kata", KATAS)
+def test_the_reference_passes_every_test(pytester, kata):
+    result = grade(pytester, kata, "references")
+    assert result["status"] == "solved", result
+
+
+@pytest.mark.parametrize("variant", VARIANTS, ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_a_variant_is_graded_as_its_name_says(pytester, variant):
+    kata = variant.parent.name
+    folder = solutions_folder(pytester.path, {kata: variant})
+    if variant.stem.startswith("right_"):
+        assert grade(pytester, kata, folder)["status"] == "solved"
+    else:
+        assert variant.stem.startswith("wrong_"), f"{variant}: name it wrong_* or right_*"
+        result = grade(pytester, kata, folder, "-x")
+        # a real assertion failed: the mistake is caught by a test, not by a crash
+        assert result["status"] == "failing", result
+
+
+IMPOSTOR = """
+from tests.impostors import impostor
+globals().update(impostor({kata!r}, {kind!r}))
+"""
+
+
+@needs_references
+@pytest.mark.parametrize("kind", ["zeros", "input", "random", "transpose"])
+@pytest.mark.parametrize("kata", KATAS)
+def test_an_impostor_never_solves_a_kata(pytester, kata, kind):
+    folder = solutions_folder(pytester.path, {kata: IMPOSTOR.format(kata=kata, kind=kind)})
+    result = grade(pytester, kata, folder, "-x")
+    assert result["status"] != "solved", result

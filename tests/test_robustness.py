@@ -1,0 +1,158 @@
+"""A solutions folder full of broken katas is graded to the end, each failing on its own.
+
+These tests build a small synthetic repository (katas `k_*` that double a number) and grade
+it in a subprocess, as a learner's `nox -s check` would. The katas' tests need no torch, so
+a run costs well under a second; the solutions that misuse torch import it themselves.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+
+import pytest
+
+from tests.grading import Repo
+
+KATA_TEST = """
+def test_doubles_a_positive_number(solution):
+    assert solution.double(3) == 6
+
+def test_doubles_a_negative_number(solution):
+    assert solution.double(-1.5) == -3.0
+
+def test_doubles_zero(solution):
+    assert solution.double(0) == 0
+"""
+
+OK = "def double(x):\n    return x * 2\n"
+
+BROKEN = {
+    "k_syntax": "def double(x)\n    return x * 2\n",
+    "k_import": "import no_such_module_anywhere\n" + OK,
+    "k_missing": "def triple(x):\n    return x * 3\n",
+    "k_loop": "def double(x):\n    while True:\n        pass\n",
+    "k_sysexit": "import sys\n\ndef double(x):\n    sys.exit(3)\n",
+    "k_osexit": "import os\n\ndef double(x):\n    os._exit(1)\n",
+    "k_dtype": "import torch\n\ndef double(x):\n    torch.set_default_dtype(torch.float64)\n"
+    "    return x * 2\n",
+    "k_grad": "import torch\n\ndef double(x):\n    torch.set_grad_enabled(False)\n"
+    "    return x * 2\n",
+    "k_threads": "import torch\n\ndef double(x):\n"
+    "    torch.set_num_threads(torch.get_num_threads() + 1)\n    return x * 2\n",
+}
+EXPECTED_WHY = {
+    "k_syntax": "SyntaxError",
+    "k_import": "ModuleNotFoundError",
+    "k_missing": "defines no `double`",
+    "k_loop": "timed out after 1 s",
+    "k_sysexit": "sys.exit(3)",
+    "k_osexit": "os._exit(1)",
+    "k_dtype": "default dtype torch.float32 -> torch.float64",
+    "k_grad": "grad mode True -> False",
+    "k_threads": "number of threads",
+}
+PRINTS = "def double(x):\n    print('x' * 10_000_000)\n    return x * 2\n"
+SEED = "import torch\n\ndef double(x):\n    torch.manual_seed(0)\n    return x * 2\n"
+GOOD = {"k_ok": OK, "k_prints": PRINTS, "k_seed": SEED}
+
+
+def katas(names: list[str]) -> dict[str, tuple[str, str]]:
+    # one second is enough to catch the hang, and too short for a first torch import
+    return {
+        name: (f'difficulty = "E"\ntimeout = {1 if name == "k_loop" else 20}\n', KATA_TEST)
+        for name in names
+    }
+
+
+@pytest.fixture
+def make_repo(tmp_path):
+    return lambda names: Repo(tmp_path, katas(names))
+
+
+@pytest.fixture(scope="module")
+def everything_graded(tmp_path_factory):
+    """A folder of every kind of breakage, plus well-behaved katas, graded once."""
+    repo = Repo(tmp_path_factory.mktemp("everything"), katas([*BROKEN, *GOOD]))
+    start = time.monotonic()
+    result = repo.grade("--impl=sol", solutions={**BROKEN, **GOOD})
+    return result, repo.report(), time.monotonic() - start
+
+
+@pytest.mark.slow
+def test_a_folder_of_broken_katas_is_graded_to_the_end(everything_graded):
+    result, report, seconds = everything_graded
+    assert result.returncode == 1
+    assert set(report["katas"]) == {*BROKEN, *GOOD}
+    for name, why in EXPECTED_WHY.items():
+        entry = report["katas"][name]
+        assert entry["status"] == "broken", (name, entry)
+        assert why in entry["message"], (name, entry["message"])
+        assert "\n" not in entry["message"]
+    # the hanging kata cost one timeout; its other tests were not run
+    assert report["katas"]["k_loop"]["not_run"] == 2
+    assert seconds < 60
+
+
+@pytest.mark.slow
+def test_well_behaved_katas_are_graded_as_if_the_broken_ones_were_absent(everything_graded):
+    _, report, _ = everything_graded
+    for name in GOOD:
+        assert report["katas"][name]["status"] == "solved", report["katas"][name]
+
+
+@pytest.mark.slow
+def test_megabytes_of_output_do_not_flood_the_terminal_or_the_report(everything_graded):
+    result, report, _ = everything_graded
+    assert len(result.stdout) + len(result.stderr) < 200_000
+    assert len(json.dumps(report)) < 20_000
+
+
+def test_a_learner_sees_one_line_per_broken_kata_not_a_traceback(make_repo):
+    repo = make_repo(["k_syntax"])
+    result = repo.grade("--impl=sol", solutions={"k_syntax": BROKEN["k_syntax"]})
+    assert re.search(r"k_syntax: \S*k_syntax.py:1: SyntaxError", result.stdout)
+    assert "Traceback" not in result.stdout
+
+
+def test_an_unknown_kata_name_suggests_the_closest(make_repo):
+    result = make_repo(["k_ok"]).grade("--kata=k_okk")
+    assert result.returncode == pytest.ExitCode.USAGE_ERROR
+    assert "unknown kata 'k_okk'. Did you mean: k_ok?" in result.stderr
+
+
+def test_an_impl_folder_that_does_not_exist_is_a_clear_error(make_repo):
+    result = make_repo(["k_ok"]).grade("--impl=nowhere")
+    assert result.returncode == pytest.ExitCode.USAGE_ERROR
+    assert "--impl=nowhere: no such folder" in result.stderr
+
+
+def test_references_in_a_checkout_without_them_is_a_clear_error(make_repo):
+    result = make_repo(["k_ok"]).grade("--impl=references")
+    assert result.returncode == pytest.ExitCode.USAGE_ERROR
+    assert "this checkout has no references/ folder" in result.stderr
+
+
+def test_katas_impl_in_the_environment_chooses_the_folder(make_repo):
+    repo = make_repo(["k_ok"])
+    result = repo.grade(solutions={"k_ok": OK}, KATAS_IMPL="sol")
+    assert result.returncode == 0
+    assert repo.report()["impl"] == "sol"
+    assert repo.report()["katas"]["k_ok"]["status"] == "solved"
+
+
+def test_the_stubs_are_graded_by_default_and_show_as_not_started(make_repo):
+    repo = make_repo(["k_ok"])
+    result = repo.grade()
+    assert result.returncode == 1
+    assert repo.report()["impl"] == "stubs"
+    assert repo.report()["katas"]["k_ok"]["status"] == "not_started"
+
+
+def test_a_solution_missing_from_the_folder_is_not_started(make_repo):
+    repo = make_repo(["k_ok"])
+    result = repo.grade("--impl=sol")
+    assert result.returncode == 1
+    assert repo.report()["katas"]["k_ok"]["status"] == "not_started"
+    assert "has no k_ok.py" in repo.report()["katas"]["k_ok"]["message"]
