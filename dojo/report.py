@@ -100,6 +100,7 @@ def markdown(results: list[KataResult], impl: str) -> str:
         return text.replace("|", "\\|")
 
     lines = [
+        "",
         f"### Grades for `{impl}`",
         "",
         "| kata | level | status | time | why |",
@@ -107,7 +108,7 @@ def markdown(results: list[KataResult], impl: str) -> str:
     ]
     for r in results:
         lines.append(
-            f"| {r.name} | {r.difficulty} | {status_text(r)} | {r.seconds:.1f}s | "
+            f"| {cell(r.name)} | {r.difficulty} | {status_text(r)} | {r.seconds:.1f}s | "
             f"{cell(r.message)} |"
         )
     lines += ["", progress_line(results), ""]
