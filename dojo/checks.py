@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pytest
 import torch
 
 
@@ -21,3 +22,18 @@ def assert_close(actual: Any, expected: Any, *, msg: str | None = None, **tolera
     """
     __tracebackhide__ = True
     torch.testing.assert_close(_as_tensor(actual), _as_tensor(expected), msg=msg, **tolerances)
+
+
+def _cuda_param() -> Any:
+    return pytest.param(
+        "cuda",
+        marks=[
+            pytest.mark.gpu,
+            pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device"),
+        ],
+        id="cuda",
+    )
+
+
+# `@pytest.mark.parametrize("device", DEVICES)`: one test body on the CPU and, marked `gpu`, CUDA
+DEVICES = ["cpu", _cuda_param()]

@@ -44,6 +44,11 @@ def pytest_configure(config: pytest.Config) -> None:
     except (ImplError, UnknownKata) as exc:
         raise pytest.UsageError(str(exc)) from None
     _load_hypothesis_profile()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        # two workers each with every core's threads run slower than one process
+        import torch
+
+        torch.set_num_threads(1)
     grader = Grader(config, impl, catalog)
     config.stash[GRADER] = grader
     config.pluginmanager.register(grader, "dojo-grader")

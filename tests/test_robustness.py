@@ -56,6 +56,7 @@ EXPECTED_WHY = {
 PRINTS = "def double(x):\n    print('x' * 10_000_000)\n    return x * 2\n"
 SEED = "import torch\n\ndef double(x):\n    torch.manual_seed(0)\n    return x * 2\n"
 GOOD = {"k_ok": OK, "k_prints": PRINTS, "k_seed": SEED}
+LOUD_AND_WRONG = "def double(x):\n    print('y' * 10_000_000)\n    return x * 3\n"
 
 
 def katas(names: list[str]) -> dict[str, tuple[str, str]]:
@@ -74,9 +75,9 @@ def make_repo(tmp_path):
 @pytest.fixture(scope="module")
 def everything_graded(tmp_path_factory):
     """A folder of every kind of breakage, plus well-behaved katas, graded once."""
-    repo = Repo(tmp_path_factory.mktemp("everything"), katas([*BROKEN, *GOOD]))
+    repo = Repo(tmp_path_factory.mktemp("everything"), katas([*BROKEN, *GOOD, "k_loud"]))
     start = time.monotonic()
-    result = repo.grade("--impl=sol", solutions={**BROKEN, **GOOD})
+    result = repo.grade("--impl=sol", solutions={**BROKEN, **GOOD, "k_loud": LOUD_AND_WRONG})
     return result, repo.report(), time.monotonic() - start
 
 
@@ -84,7 +85,7 @@ def everything_graded(tmp_path_factory):
 def test_a_folder_of_broken_katas_is_graded_to_the_end(everything_graded):
     result, report, seconds = everything_graded
     assert result.returncode == 1
-    assert set(report["katas"]) == {*BROKEN, *GOOD}
+    assert set(report["katas"]) == {*BROKEN, *GOOD, "k_loud"}
     for name, why in EXPECTED_WHY.items():
         entry = report["katas"][name]
         assert entry["status"] == "broken", (name, entry)
@@ -105,6 +106,8 @@ def test_well_behaved_katas_are_graded_as_if_the_broken_ones_were_absent(everyth
 @pytest.mark.slow
 def test_megabytes_of_output_do_not_flood_the_terminal_or_the_report(everything_graded):
     result, report, _ = everything_graded
+    assert report["katas"]["k_loud"]["status"] == "failing"
+    assert "more characters cut by the grader" in result.stdout
     assert len(result.stdout) + len(result.stderr) < 200_000
     assert len(json.dumps(report)) < 20_000
 
