@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -15,13 +16,89 @@ def _as_tensor(x: Any) -> Any:
     return x
 
 
-def assert_close(actual: Any, expected: Any, *, msg: str | None = None, **tolerances: Any) -> None:
-    """torch.testing.assert_close that also takes numpy arrays (compared as tensors).
+# torch.testing.assert_close's defaults; other dtypes (integers, bool) must be equal
+_DEFAULT_TOLERANCES = {
+    torch.float16: (1e-3, 1e-5),
+    torch.bfloat16: (1.6e-2, 1e-5),
+    torch.float32: (1.3e-6, 1e-5),
+    torch.float64: (1e-7, 1e-7),
+}
 
-    Shape, dtype and device are checked, as in torch; `rtol` and `atol` pass through.
+
+def assert_close(
+    actual: Any,
+    expected: Any,
+    *,
+    rtol: float | None = None,
+    atol: float | None = None,
+    msg: str | Callable[[str], str] | None = None,
+) -> None:
+    """Like torch.testing.assert_close, for tensors and numpy arrays (compared as tensors).
+
+    Type, shape, dtype and device must match; values must satisfy
+    |actual - expected| <= atol + rtol * |expected| (defaults by dtype, as in torch), with
+    infinities equal to themselves and NaN equal to nothing. Written here because torch's own
+    first call costs half a second of imports, and a learner waits for every one.
     """
     __tracebackhide__ = True
-    torch.testing.assert_close(_as_tensor(actual), _as_tensor(expected), msg=msg, **tolerances)
+    actual, expected = _as_tensor(actual), _as_tensor(expected)
+    if not (isinstance(actual, torch.Tensor) and isinstance(expected, torch.Tensor)):
+        torch.testing.assert_close(actual, expected, rtol=rtol, atol=atol, msg=msg)
+        return
+    problem = None
+    if actual.shape != expected.shape:
+        problem = f"The shapes differ: got {tuple(actual.shape)}, expected {tuple(expected.shape)}."
+    elif actual.dtype != expected.dtype:
+        problem = f"The dtypes differ: got {actual.dtype}, expected {expected.dtype}."
+    elif actual.device != expected.device:
+        problem = f"The devices differ: got {actual.device}, expected {expected.device}."
+    else:
+        problem = _mismatch(actual.detach(), expected.detach(), rtol, atol)
+    if problem is not None:
+        raise AssertionError(
+            msg(problem) if callable(msg) else f"{msg}\n{problem}" if msg else problem
+        )
+
+
+def _mismatch(actual: torch.Tensor, expected: torch.Tensor, rtol, atol) -> str | None:
+    default_rtol, default_atol = _DEFAULT_TOLERANCES.get(actual.dtype, (0.0, 0.0))
+    rtol = default_rtol if rtol is None else rtol
+    atol = default_atol if atol is None else atol
+    a, e = actual.cpu(), expected.cpu()
+    if a.is_floating_point() or a.is_complex():
+        a, e = a.to(torch.float64), e.to(torch.float64)
+        finite = a.isfinite() & e.isfinite()
+        same = (a == e) | (finite & ((a - e).abs() <= atol + rtol * e.abs()))
+    else:
+        same = a == e
+    if bool(same.all()):
+        return None
+    bad = int((~same).sum())
+    diff = (a.to(torch.float64) - e.to(torch.float64)).abs()
+    diff = torch.where(same, 0.0, diff.nan_to_num(nan=float("inf")))
+    worst = int(diff.flatten().argmax())
+    index = tuple(int(i) for i in np.unravel_index(worst, tuple(a.shape))) if a.ndim else ()
+    return (
+        f"Tensors are not close! Mismatched elements: {bad} / {a.numel()} "
+        f"({100 * bad / max(a.numel(), 1):.1f}%). Worst at index {index}: got "
+        f"{a.flatten()[worst].item()!r}, expected {e.flatten()[worst].item()!r} "
+        f"(rtol={rtol:g}, atol={atol:g})."
+    )
+
+
+# For a kata run in low precision and compared with a float64 oracle on the same inputs:
+# rtol and atol per input dtype, loose enough for the dtype's rounding through a few ops.
+TOLERANCES = {
+    torch.float64: {"rtol": 1e-7, "atol": 1e-7},
+    torch.float32: {"rtol": 1e-5, "atol": 1e-5},
+    torch.float16: {"rtol": 5e-3, "atol": 5e-3},
+    torch.bfloat16: {"rtol": 3e-2, "atol": 3e-2},
+}
+
+
+def tolerance(dtype: torch.dtype) -> dict[str, float]:
+    """`assert_close(actual, expected.to(dtype), **tolerance(dtype))`."""
+    return TOLERANCES[dtype]
 
 
 def _cuda_param() -> Any:

@@ -191,11 +191,15 @@ class Grader:
         result = self.results.setdefault(
             name, outcomes.KataResult(name, self.catalog[name].difficulty)
         )
-        result.record(report.nodeid, outcome, message, report.duration)
+        if report.when != "call" and report.passed:
+            # a setup or teardown that passed says nothing of the test (it may be skipped)
+            result.seconds += report.duration
+        else:
+            result.record(report.nodeid, outcome, message, report.duration)
 
     # reporting
     def _ordered(self) -> list[outcomes.KataResult]:
-        return [self.results[name] for name in self.catalog if name in self.results]
+        return [r for name, r in self.results.items() if r.tests]
 
     def pytest_sessionfinish(self) -> None:
         if hasattr(self.config, "workerinput") or not self.results:

@@ -29,19 +29,27 @@ def solutions_folder(tmp: Path, files: dict[str, Path | str]) -> Path:
     return folder
 
 
-def grade(pytester: pytest.Pytester, kata: str, impl: Path | str, *extra: str) -> dict:
-    """Grade one real kata in process; return its entry of the JSON report."""
-    report = pytester.path / "report.json"
-    pytester.inline_run(
-        str(ROOT / "katas" / kata),
-        f"--impl={impl}",
-        f"--report={report}",
-        "-c",
-        str(ROOT / "pyproject.toml"),
-        "--rootdir",
-        str(ROOT),
-        "-q",
-        *extra,
+def grade(tmp: Path, kata: str, impl: Path | str, *extra: str) -> dict:
+    """Grade one real kata in this process; return its entry of the JSON report.
+
+    In process, not through pytester: pytester forgets the modules each run imported, and
+    numpy and torch cannot be imported twice into one process.
+    """
+    report = tmp / "report.json"
+    pytest.main(
+        [
+            str(ROOT / "katas" / kata),
+            f"--impl={impl}",
+            f"--report={report}",
+            "-c",
+            str(ROOT / "pyproject.toml"),
+            "--rootdir",
+            str(ROOT),
+            "-q",
+            "-p",
+            "no:xdist",
+            *extra,
+        ]
     )
     return json.loads(report.read_text())["katas"][kata]
 
@@ -73,7 +81,7 @@ class Repo:
             (self.path / "sol" / f"{name}.py").write_text(source)
         environ = {k: v for k, v in os.environ.items() if k not in DROPPED_ENV}
         return subprocess.run(
-            [sys.executable, "-m", "pytest", "-p", "no:pytester", *args],
+            [sys.executable, "-m", "pytest", *args],
             cwd=self.path,
             env={**environ, "PYTHONPATH": str(ROOT), **env},
             capture_output=True,

@@ -76,31 +76,35 @@ def test_stub_and_reference_export_the_same_names_and_signatures(kata):
 
 
 @pytest.mark.parametrize("kata", KATAS)
-def test_the_stub_fails_every_test_as_not_started(pytester, kata):
-    result = grade(pytester, kata, "stubs")
+def test_the_stub_fails_every_test_as_not_started(tmp_path, kata):
+    result = grade(tmp_path, kata, "stubs")
     assert result["status"] == "not_started", result
     assert result["passed"] == 0 and result["failed"] > 0
 
 
 @needs_references
 @pytest.mark.parametrize("kata", KATAS)
-def test_the_reference_passes_every_test(pytester, kata):
-    result = grade(pytester, kata, "references")
+def test_the_reference_passes_every_test(tmp_path, kata):
+    result = grade(tmp_path, kata, "references")
     assert result["status"] == "solved", result
 
 
 @pytest.mark.parametrize("variant", VARIANTS, ids=lambda p: f"{p.parent.name}/{p.stem}")
-def test_a_variant_is_graded_as_its_name_says(pytester, variant):
+def test_a_variant_is_graded_as_its_name_says(tmp_path, variant):
     kata = variant.parent.name
-    folder = solutions_folder(pytester.path, {kata: variant})
+    folder = solutions_folder(tmp_path, {kata: variant})
     if variant.stem.startswith("right_"):
-        assert grade(pytester, kata, folder)["status"] == "solved"
+        assert grade(tmp_path, kata, folder)["status"] == "solved"
     else:
         assert variant.stem.startswith("wrong_"), f"{variant}: name it wrong_* or right_*"
-        result = grade(pytester, kata, folder, "-x")
+        result = grade(tmp_path, kata, folder, "-x")
         # a real assertion failed: the mistake is caught by a test, not by a crash
         assert result["status"] == "failing", result
+        assert result["message"].split(": ")[1] in REAL_FAILURES, result
 
+
+# what a test that caught a mistake raises: an assertion, or pytest.raises' DID NOT RAISE
+REAL_FAILURES = {"AssertionError", "Failed"}
 
 IMPOSTOR = """
 from tests.impostors import impostor
@@ -111,7 +115,7 @@ globals().update(impostor({kata!r}, {kind!r}))
 @needs_references
 @pytest.mark.parametrize("kind", ["zeros", "input", "random", "transpose"])
 @pytest.mark.parametrize("kata", KATAS)
-def test_an_impostor_never_solves_a_kata(pytester, kata, kind):
-    folder = solutions_folder(pytester.path, {kata: IMPOSTOR.format(kata=kata, kind=kind)})
-    result = grade(pytester, kata, folder, "-x")
+def test_an_impostor_never_solves_a_kata(tmp_path, kata, kind):
+    folder = solutions_folder(tmp_path, {kata: IMPOSTOR.format(kata=kata, kind=kind)})
+    result = grade(tmp_path, kata, folder, "-x")
     assert result["status"] != "solved", result

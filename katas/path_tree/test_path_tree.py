@@ -211,9 +211,9 @@ def test_tree_of_nothing_is_an_empty_string(solution):
 
 # properties
 
-component = st.text(
-    alphabet=st.sampled_from(list("ab ./-_é新🐍")), min_size=1, max_size=3
-).filter(lambda c: c.strip("/") == c and "/" not in c)
+component = st.text(alphabet=st.sampled_from(list("ab ./-_é新🐍")), min_size=1, max_size=3).filter(
+    lambda c: c.strip("/") == c and "/" not in c
+)
 path = st.lists(component, min_size=1, max_size=4).map("/".join) | st.builds(
     lambda parts, lead, trail: "/" * lead + "//".join(parts) + "/" * trail,
     st.lists(component, min_size=1, max_size=4),
@@ -236,9 +236,7 @@ def test_every_path_is_a_chain_of_nodes_in_the_tree(solution, paths):
 
 
 @given(paths=path_lists)
-def test_the_nodes_are_exactly_the_distinct_prefixes_in_order_of_first_appearance(
-    solution, paths
-):
+def test_the_nodes_are_exactly_the_distinct_prefixes_in_order_of_first_appearance(solution, paths):
     built = solution.build_tree(paths)
     expected = prefixes_in_order(paths)
     assert sorted(nodes(built)) == sorted(expected)
