@@ -28,6 +28,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--kata", action="append", default=[], metavar="NAME", help="grade only this kata"
     )
     group.addoption(
+        "--no-shrink",
+        action="store_true",
+        help="stop each property test at its first failing example (for runs meant to fail)",
+    )
+    group.addoption(
         "--report",
         default=".katas/report.json",
         help="where to write the JSON report, relative to the repository ('none' for nowhere)",
@@ -43,7 +48,7 @@ def pytest_configure(config: pytest.Config) -> None:
         check_names(config.getoption("kata"), catalog)
     except (ImplError, UnknownKata) as exc:
         raise pytest.UsageError(str(exc)) from None
-    _load_hypothesis_profile()
+    _load_hypothesis_profile(shrink=not config.getoption("no_shrink"))
     if os.environ.get("PYTEST_XDIST_WORKER"):
         # two workers each with every core's threads run slower than one process
         import torch
@@ -55,15 +60,16 @@ def pytest_configure(config: pytest.Config) -> None:
     config.add_cleanup(sandbox.guard_process_exit(grader.origins.solution_is_calling))
 
 
-def _load_hypothesis_profile() -> None:
-    """`ci` (derandomised, no deadline) when CI is set, else `dev`: no deadline either, since
-    the first torch call in a process takes tens of milliseconds. No example database."""
+def _load_hypothesis_profile(shrink: bool) -> None:
+    """`ci` (derandomised) when CI is set, else `dev`; neither has a deadline, since the
+    first torch call in a process takes tens of milliseconds, nor an example database.
+    Without shrink, a property test stops at its first failing example."""
     try:
         from hypothesis import Phase, settings
     except ImportError:  # hypothesis is a dev dependency; kata tests that need it import it
         return
     # the explain phase costs seconds per failing test and tells a learner little
-    phases = [p for p in Phase if p is not Phase.explain]
+    phases = [p for p in Phase if p is not Phase.explain and (shrink or p is not Phase.shrink)]
     settings.register_profile("dev", deadline=None, database=None, phases=phases)
     settings.register_profile(
         "ci", deadline=None, database=None, phases=phases, derandomize=True, print_blob=True
@@ -80,6 +86,28 @@ def solution(request: pytest.FixtureRequest) -> Solution:
         raise pytest.UsageError(f"{request.node.path} is not inside a kata folder")
     module = import_solution(kata, grader.impl)
     return Solution(module, Path(module.__file__), grader.running_guard, kata.numpy_only)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> pytest.TestReport | None:
+    """A stub's NotImplementedError gets a one-line report: no traceback to render, which
+    would cost more than the test itself."""
+    kata = item.config.stash[GRADER].kata_of(item.path)
+    if kata is None or call.excinfo is None or not call.excinfo.errisinstance(NotImplementedError):
+        return None
+    return pytest.TestReport(
+        item.nodeid,
+        item.location,
+        dict.fromkeys(item.keywords, 1),
+        "failed",
+        f"{kata.name}: not implemented yet",
+        call.when,
+        [(f"Captured {key} {when}", text) for when, key, text in item._report_sections],
+        call.duration,
+        call.start,
+        call.stop,
+        item.user_properties,
+    )
 
 
 _SNAPSHOT = pytest.StashKey[dict]()

@@ -77,7 +77,7 @@ def test_stub_and_reference_export_the_same_names_and_signatures(kata):
 
 @pytest.mark.parametrize("kata", KATAS)
 def test_the_stub_fails_every_test_as_not_started(tmp_path, kata):
-    result = grade(tmp_path, kata, "stubs")
+    result = grade(tmp_path, kata, "stubs", "--no-shrink")
     assert result["status"] == "not_started", result
     assert result["passed"] == 0 and result["failed"] > 0
 
@@ -97,7 +97,7 @@ def test_a_variant_is_graded_as_its_name_says(tmp_path, variant):
         assert grade(tmp_path, kata, folder)["status"] == "solved"
     else:
         assert variant.stem.startswith("wrong_"), f"{variant}: name it wrong_* or right_*"
-        result = grade(tmp_path, kata, folder, "-x")
+        result = grade(tmp_path, kata, folder, "-x", "--no-shrink")
         # a real assertion failed: the mistake is caught by a test, not by a crash
         assert result["status"] == "failing", result
         assert result["message"].split(": ")[1] in REAL_FAILURES, result
@@ -117,5 +117,5 @@ globals().update(impostor({kata!r}, {kind!r}))
 @pytest.mark.parametrize("kata", KATAS)
 def test_an_impostor_never_solves_a_kata(tmp_path, kata, kind):
     folder = solutions_folder(tmp_path, {kata: IMPOSTOR.format(kata=kata, kind=kind)})
-    result = grade(tmp_path, kata, folder, "-x")
+    result = grade(tmp_path, kata, folder, "-x", "--no-shrink")
     assert result["status"] != "solved", result

@@ -112,9 +112,8 @@ def test_megabytes_of_output_do_not_flood_the_terminal_or_the_report(everything_
     assert len(json.dumps(report)) < 20_000
 
 
-def test_a_learner_sees_one_line_per_broken_kata_not_a_traceback(make_repo):
-    repo = make_repo(["k_syntax"])
-    result = repo.grade("--impl=sol", solutions={"k_syntax": BROKEN["k_syntax"]})
+def test_a_learner_sees_one_line_per_broken_kata_not_a_traceback(everything_graded):
+    result, _, _ = everything_graded
     assert re.search(r"k_syntax: \S*k_syntax.py:1: SyntaxError", result.stdout)
     assert "Traceback" not in result.stdout
 
@@ -137,25 +136,23 @@ def test_references_in_a_checkout_without_them_is_a_clear_error(make_repo):
     assert "this checkout has no references/ folder" in result.stderr
 
 
-def test_katas_impl_in_the_environment_chooses_the_folder(make_repo):
+def test_katas_impl_in_the_environment_chooses_the_folder(make_repo, monkeypatch):
     repo = make_repo(["k_ok"])
-    result = repo.grade(solutions={"k_ok": OK}, KATAS_IMPL="sol")
-    assert result.returncode == 0
+    monkeypatch.setenv("KATAS_IMPL", "sol")
+    assert repo.grade_in_process(monkeypatch, solutions={"k_ok": OK}) == 0
     assert repo.report()["impl"] == "sol"
     assert repo.report()["katas"]["k_ok"]["status"] == "solved"
 
 
-def test_the_stubs_are_graded_by_default_and_show_as_not_started(make_repo):
+def test_the_stubs_are_graded_by_default_and_show_as_not_started(make_repo, monkeypatch):
     repo = make_repo(["k_ok"])
-    result = repo.grade()
-    assert result.returncode == 1
+    assert repo.grade_in_process(monkeypatch) == 1
     assert repo.report()["impl"] == "stubs"
     assert repo.report()["katas"]["k_ok"]["status"] == "not_started"
 
 
-def test_a_solution_missing_from_the_folder_is_not_started(make_repo):
+def test_a_solution_missing_from_the_folder_is_not_started(make_repo, monkeypatch):
     repo = make_repo(["k_ok"])
-    result = repo.grade("--impl=sol")
-    assert result.returncode == 1
+    assert repo.grade_in_process(monkeypatch, "--impl=sol") == 1
     assert repo.report()["katas"]["k_ok"]["status"] == "not_started"
     assert "has no k_ok.py" in repo.report()["katas"]["k_ok"]["message"]

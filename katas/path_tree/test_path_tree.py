@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 INTERVIEW_PATHS = [
@@ -223,6 +223,7 @@ path = st.lists(component, min_size=1, max_size=4).map("/".join) | st.builds(
 path_lists = st.lists(path | st.sampled_from(["", "  ", "/"]), max_size=12)
 
 
+@settings(max_examples=60)
 @given(paths=path_lists)
 def test_every_path_is_a_chain_of_nodes_in_the_tree(solution, paths):
     built = solution.build_tree(paths)
@@ -235,6 +236,7 @@ def test_every_path_is_a_chain_of_nodes_in_the_tree(solution, paths):
             node = node[name]
 
 
+@settings(max_examples=60)
 @given(paths=path_lists)
 def test_the_nodes_are_exactly_the_distinct_prefixes_in_order_of_first_appearance(solution, paths):
     built = solution.build_tree(paths)
@@ -249,12 +251,14 @@ def test_the_nodes_are_exactly_the_distinct_prefixes_in_order_of_first_appearanc
         assert list(node) == children
 
 
+@settings(max_examples=60)
 @given(paths=path_lists, indent=st.sampled_from(["  ", "\t", "|-", ""]))
 def test_rendering_matches_a_naive_walk_over_prefixes(solution, paths, indent):
     rendered = solution.render_tree(solution.build_tree(paths), indent=indent)
     assert rendered == expected_rendering(paths, indent)
 
 
+@settings(max_examples=60)
 @given(paths=path_lists)
 def test_tree_is_render_tree_of_build_tree(solution, paths):
     assert solution.tree(paths) == expected_rendering(paths)

@@ -1,4 +1,4 @@
-"""Wrong: `node[name] = {}` on every component, so a later path wipes the subtree an earlier one built."""
+"""Wrong: `node[name] = {}` on every component, so a later path wipes an earlier subtree."""
 
 from __future__ import annotations
 
