@@ -14,6 +14,7 @@ from rich.table import Table
 from dojo.outcomes import KataResult
 
 SCHEMA = 1
+WHY_WIDTH = 120  # characters of a kata's message in the terminal table (JSON has it all)
 STATUS_STYLE = {
     "solved": "green",
     "failing": "yellow",
@@ -53,7 +54,7 @@ def terminal_table(results: list[KataResult], impl: str, width: int, color: bool
             r.difficulty,
             f"[{STATUS_STYLE[r.status]}]{status_text(r)}[/]",
             f"{r.seconds:.1f}s",
-            r.message,
+            r.message if len(r.message) <= WHY_WIDTH else r.message[: WHY_WIDTH - 3] + "...",
         )
     out = io.StringIO()
     console = Console(
