@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -49,11 +50,6 @@ def pytest_configure(config: pytest.Config) -> None:
     except (ImplError, UnknownKata) as exc:
         raise pytest.UsageError(str(exc)) from None
     _load_hypothesis_profile(shrink=not config.getoption("no_shrink"))
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        # two workers each with every core's threads run slower than one process
-        import torch
-
-        torch.set_num_threads(1)
     grader = Grader(config, impl, catalog)
     config.stash[GRADER] = grader
     config.pluginmanager.register(grader, "dojo-grader")
@@ -152,6 +148,12 @@ class Grader:
             item.add_marker(kata.name)
             if item.get_closest_marker("timeout") is None:
                 item.add_marker(pytest.mark.timeout(kata.timeout))
+
+    def pytest_collection_finish(self) -> None:
+        """Kata tensors are small: on one thread torch is as fast, and never fights another
+        process (xdist's workers, a loaded machine) for the cores."""
+        if "torch" in sys.modules:
+            sys.modules["torch"].set_num_threads(1)
 
     # running
     @pytest.hookimpl(tryfirst=True)
