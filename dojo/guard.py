@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast
 import contextlib
 import fnmatch
+import functools
 import importlib
 import sys
 from collections.abc import Iterator
@@ -52,7 +53,7 @@ def static_violations(source: str, kata: Kata) -> list[str]:
 
     def check(line: int, full: str) -> None:
         for pattern in kata.forbidden:
-            if fnmatch.fnmatchcase(full, pattern):
+            if _matches(full, pattern):
                 hit(line, pattern)
 
     for node in ast.walk(tree):
@@ -85,8 +86,9 @@ def static_violations(source: str, kata: Kata) -> list[str]:
     return [f"line {line}: {name}" for line, name in found]
 
 
-def _resolve(dotted: str) -> list[Any]:
-    """The objects a forbidden entry names (a glob in its last part names several)."""
+def resolve(dotted: str) -> list[tuple[Any, str, Any]]:
+    """(parent, name, object) for each object a forbidden entry names (a glob in its last part
+    names several); empty when nothing by that name exists here (a module not installed)."""
     parent_name, _, last = dotted.rpartition(".")
     parts = parent_name.split(".")
     obj: Any = None
@@ -104,7 +106,12 @@ def _resolve(dotted: str) -> list[Any]:
     if obj is None:
         return []
     names = fnmatch.filter(dir(obj), last) if any(c in last for c in "*?[") else [last]
-    return [getattr(obj, n) for n in names if hasattr(obj, n)]
+    return [(obj, n, getattr(obj, n)) for n in names if hasattr(obj, n)]
+
+
+def _matches(full: str, pattern: str) -> bool:
+    """A pattern names a callable, or a module and everything in it."""
+    return fnmatch.fnmatchcase(full, pattern) or fnmatch.fnmatchcase(full, pattern + ".*")
 
 
 class Guard:
@@ -118,10 +125,14 @@ class Guard:
         self._objects: dict[int, tuple[Any, str]] = {}  # id -> (object kept alive, entry)
         self._classes: list[tuple[type, str]] = []
         self._name_globs: list[tuple[str, str]] = []
+        self._patches: list[tuple[Any, str, Any, str]] = []  # (parent, name, original, entry)
         for entry in kata.forbidden:
-            for obj in _resolve(entry):
+            for parent, name, obj in resolve(entry):
                 if isinstance(obj, type):
                     self._classes.append((obj, entry))
+                elif callable(obj) and not getattr(obj, "__module__", "torch").startswith("torch"):
+                    # numpy and friends have no function mode: guard the attribute itself
+                    self._patches.append((parent, name, obj, entry))
                 else:
                     self._objects[id(obj)] = (obj, entry)
             short = entry.rpartition(".")[2].lstrip("_")
@@ -174,12 +185,29 @@ class Guard:
         finally:
             self.numpy_only_depth -= 1
 
+    def _guarded(self, original: Any, entry: str) -> Any:
+        @functools.wraps(original)
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            if self.origins.solution_is_calling():
+                self.fail(entry, getattr(original, "__name__", entry))
+            return original(*args, **kwargs)
+
+        return guarded
+
     @contextlib.contextmanager
     def active(self) -> Iterator[None]:
-        """Watch torch calls while the body runs; a no-op where torch was never imported."""
-        if "torch" not in sys.modules:
+        """Watch calls while the body runs: forbidden non-torch callables through their
+        patched attributes, torch through a function mode (where torch was imported)."""
+        with contextlib.ExitStack() as stack:
+            for parent, name, original, entry in self._patches:
+                setattr(parent, name, self._guarded(original, entry))
+                stack.callback(setattr, parent, name, original)
+            if "torch" in sys.modules:
+                stack.enter_context(self._torch_watch())
             yield
-            return
+
+    @contextlib.contextmanager
+    def _torch_watch(self) -> Iterator[None]:
         import torch
         from torch.overrides import TorchFunctionMode
 

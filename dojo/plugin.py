@@ -194,14 +194,20 @@ class Grader:
         if kata is None or rep.skipped:
             return rep
         exc = call.excinfo.value if call.excinfo else None
-        outcome, message = outcomes.classify(exc, kata.timeout)
+        limit = item.get_closest_marker("timeout")
+        outcome, message = outcomes.classify(exc, limit.args[0] if limit else kata.timeout)
         if call.when == "call":
             if self.guard is not None and self.guard.violations:
                 # a forbidden call that the solution caught and swallowed still counts
                 outcome, message = outcomes.FORBIDDEN, self.guard.violations[0]
             self.guard = None
         if outcome == outcomes.BROKEN and message.startswith("timed out"):
-            self.hung.setdefault(kata.name, item.name)
+            if item.get_closest_marker("speed"):
+                # too slow for a speed test is a failure of that test, not a hang
+                why = (getattr(item, "obj", None).__doc__ or "").strip().split("\n")[0]
+                outcome, message = outcomes.FAILED, f"{message.split(' (')[0]}: {why}"
+            else:
+                self.hung.setdefault(kata.name, item.name)
         if rep.failed and (
             isinstance(exc, GradingError | sandbox.StateChanged)
             or outcome == outcomes.NOT_IMPLEMENTED

@@ -73,14 +73,39 @@ NUMPY_SNEAKY = {
 }
 
 
+LINALG_TOML = 'difficulty = "E"\n[guard]\nforbidden = ["numpy.linalg.inv"]\nnumpy_only = ["*"]\n'
+LINALG_TEST = """
+import numpy as np
+
+def test_inverse_matches_numpy(solution):
+    a = np.array([[2.0, 1.0], [1.0, 3.0]])
+    np.testing.assert_allclose(solution.inverse(a), np.linalg.inv(a))
+"""
+LINALG_SNEAKY = {
+    "direct": "import numpy as np\n\ndef inverse(a):\n    return np.linalg.inv(a)\n",
+    "from": "from numpy.linalg import inv\n\ndef inverse(a):\n    return inv(a)\n",
+    "getattr": "import numpy as np\n\ndef inverse(a):\n"
+    "    return getattr(np.linalg, 'in' + 'v')(a)\n",
+}
+LINALG_BY_HAND = """
+import numpy as np
+
+def inverse(a):
+    (p, q), (r, s) = a
+    return np.array([[s, -q], [-r, p]]) / (p * s - q * r)
+"""
+
+
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     katas = {f"t_{name}": (TORCH_TOML, TORCH_TEST) for name in [*SNEAKY, "by_hand"]}
     katas |= {f"n_{name}": (NUMPY_TOML, NUMPY_TEST) for name in [*NUMPY_SNEAKY, "by_hand"]}
+    katas |= {f"l_{name}": (LINALG_TOML, LINALG_TEST) for name in [*LINALG_SNEAKY, "by_hand"]}
     repo = Repo(tmp_path_factory.mktemp("guard"), katas)
     solutions = {f"t_{name}": source for name, source in SNEAKY.items()}
     solutions |= {f"n_{name}": source for name, source in NUMPY_SNEAKY.items()}
-    solutions |= {"t_by_hand": BY_HAND, "n_by_hand": NUMPY_BY_HAND}
+    solutions |= {f"l_{name}": source for name, source in LINALG_SNEAKY.items()}
+    solutions |= {"t_by_hand": BY_HAND, "n_by_hand": NUMPY_BY_HAND, "l_by_hand": LINALG_BY_HAND}
     repo.grade("--impl=sol", solutions=solutions)
     return repo.report()["katas"]
 
@@ -101,6 +126,17 @@ def test_a_numpy_kata_that_uses_torch_is_caught(graded, way):
     entry = graded[f"n_{way}"]
     assert entry["status"] == "forbidden", entry
     assert "torch" in entry["message"], entry
+
+
+@pytest.mark.parametrize("way", list(LINALG_SNEAKY))
+def test_a_forbidden_numpy_function_is_caught_however_it_is_reached(graded, way):
+    entry = graded[f"l_{way}"]
+    assert entry["status"] == "forbidden", entry
+    assert "numpy.linalg.inv" in entry["message"], entry
+
+
+def test_the_tests_own_numpy_oracle_is_not_blocked(graded):
+    assert graded["l_by_hand"]["status"] == "solved", graded["l_by_hand"]
 
 
 def test_a_forbidden_name_in_a_docstring_or_comment_is_no_call(graded):
@@ -139,3 +175,9 @@ def test_the_static_scan_matches_globs_in_the_last_part():
 def test_the_static_scan_ignores_strings_comments_and_other_names():
     source = '"""torch.softmax"""\n# torch.softmax(x)\nimport numpy as np\nnp.softmax = 1\n'
     assert static_violations(source, _kata(["torch.softmax"], ["*"])) == []
+
+
+def test_a_forbidden_module_forbids_everything_in_it():
+    source = "import scipy.special as sp\nsp.softmax(x)\nfrom sklearn.cluster import KMeans\n"
+    found = static_violations(source, _kata(["scipy.special", "sklearn"]))
+    assert sorted(found) == ["line 1: scipy.special", "line 2: scipy.special", "line 3: sklearn"]

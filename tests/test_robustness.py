@@ -67,6 +67,33 @@ def katas(names: list[str]) -> dict[str, tuple[str, str]]:
     }
 
 
+SPEED_TEST = (
+    KATA_TEST
+    + """
+import pytest
+
+@pytest.mark.speed
+@pytest.mark.timeout(1)
+def test_doubles_a_million_numbers_fast(solution):
+    \"\"\"A loop over a million numbers in Python is too slow: vectorise.\"\"\"
+    assert solution.double_all(list(range(10))) == [2 * i for i in range(10)]
+
+def test_after_the_speed_test(solution):
+    assert solution.double(2) == 4
+"""
+)
+SLOW = OK + "\ndef double_all(xs):\n    while True:\n        pass\n"
+
+
+def test_too_slow_for_a_speed_test_fails_that_test_alone_and_says_why(tmp_path, monkeypatch):
+    repo = Repo(tmp_path, {"k_speed": ('difficulty = "E"\n', SPEED_TEST)})
+    assert repo.grade_in_process(monkeypatch, "--impl=sol", solutions={"k_speed": SLOW}) == 1
+    entry = repo.report()["katas"]["k_speed"]
+    assert entry["status"] == "failing" and entry["not_run"] == 0, entry
+    assert entry["passed"] == 4 and entry["failed"] == 1, entry
+    assert "timed out after 1 s: A loop over a million numbers" in entry["message"], entry
+
+
 @pytest.fixture
 def make_repo(tmp_path):
     return lambda names: Repo(tmp_path, katas(names))
