@@ -1,0 +1,39 @@
+"""Wrong: multiplies probabilities in float32 instead of adding log-probabilities: over a
+long continuation the product underflows to 0 and the score to -inf."""
+
+from collections.abc import Callable
+
+import torch
+
+
+def beam_search(
+    step: Callable[[list[int]], torch.Tensor],
+    prompt: list[int],
+    beam_width: int,
+    max_new_tokens: int,
+    eos_id: int | None = None,
+    length_penalty: float = 1.0,
+) -> list[tuple[list[int], float]]:
+    if beam_width < 1:
+        raise ValueError(f"beam_width must be >= 1, got {beam_width}")
+    if max_new_tokens < 0:
+        raise ValueError(f"max_new_tokens must be >= 0, got {max_new_tokens}")
+    if max_new_tokens == 0:
+        return [([], 0.0)]
+    live = [([], torch.tensor(1.0))]
+    finished = []
+    for _ in range(max_new_tokens):
+        candidates = []
+        for tokens, total in live:
+            probs = torch.softmax(step(prompt + tokens).float().cpu(), dim=-1)
+            candidates += [([*tokens, v], total * p) for v, p in enumerate(probs)]
+        candidates.sort(key=lambda c: (-float(c[1]), c[0]))
+        live = []
+        for tokens, total in candidates[:beam_width]:
+            (finished if tokens[-1] == eos_id else live).append((tokens, total))
+        if not live:
+            break
+    finished += live
+    scored = [(t, float(s.log()) / len(t) ** length_penalty) for t, s in finished]
+    scored.sort(key=lambda c: (-c[1], c[0]))
+    return scored[:beam_width]

@@ -1,0 +1,22 @@
+"""Wrong: feeds the model the generated tokens only, without the prompt in front."""
+
+from collections.abc import Callable
+
+import torch
+
+
+def greedy_search(
+    step: Callable[[list[int]], torch.Tensor],
+    prompt: list[int],
+    max_new_tokens: int,
+    eos_id: int | None = None,
+) -> list[int]:
+    if max_new_tokens < 0:
+        raise ValueError(f"max_new_tokens must be >= 0, got {max_new_tokens}")
+    new: list[int] = []
+    for _ in range(max_new_tokens):
+        token = int(torch.argmax(step(new if new else list(prompt))))
+        new.append(token)
+        if token == eos_id:
+            break
+    return new

@@ -1,0 +1,22 @@
+"""Wrong: returns the prompt followed by the new tokens, not the new tokens only."""
+
+from collections.abc import Callable
+
+import torch
+
+
+def greedy_search(
+    step: Callable[[list[int]], torch.Tensor],
+    prompt: list[int],
+    max_new_tokens: int,
+    eos_id: int | None = None,
+) -> list[int]:
+    if max_new_tokens < 0:
+        raise ValueError(f"max_new_tokens must be >= 0, got {max_new_tokens}")
+    ids = list(prompt)
+    for _ in range(max_new_tokens):
+        token = int(torch.argmax(step(ids)))
+        ids.append(token)
+        if token == eos_id:
+            break
+    return ids

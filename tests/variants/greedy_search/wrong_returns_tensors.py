@@ -1,0 +1,22 @@
+"""Wrong: returns the argmax tensors themselves, not Python ints."""
+
+from collections.abc import Callable
+
+import torch
+
+
+def greedy_search(
+    step: Callable[[list[int]], torch.Tensor],
+    prompt: list[int],
+    max_new_tokens: int,
+    eos_id: int | None = None,
+) -> list[int]:
+    if max_new_tokens < 0:
+        raise ValueError(f"max_new_tokens must be >= 0, got {max_new_tokens}")
+    new: list = []
+    for _ in range(max_new_tokens):
+        token = torch.argmax(step(prompt + [int(t) for t in new]))
+        new.append(token)
+        if token.item() == eos_id:
+            break
+    return new
