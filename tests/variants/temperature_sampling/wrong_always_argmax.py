@@ -1,0 +1,22 @@
+"""Wrong: the sampler always returns the most probable token (greedy at every temperature)."""
+
+import torch
+
+
+def apply_temperature(logits: torch.Tensor, temperature: float) -> torch.Tensor:
+    if temperature < 0:
+        raise ValueError(f"temperature must be >= 0, got {temperature}")
+    if temperature == 0:
+        top = logits.argmax(dim=-1, keepdim=True)
+        return torch.zeros_like(logits).scatter(-1, top, 1.0)
+    return torch.softmax(logits / temperature, dim=-1)
+
+
+def sample_with_temperature(
+    logits: torch.Tensor, temperature: float, generator: torch.Generator | None = None
+) -> torch.Tensor:
+    if temperature < 0:
+        raise ValueError(f"temperature must be >= 0, got {temperature}")
+    if temperature == 0:
+        return logits.argmax(dim=-1)
+    return apply_temperature(logits, temperature).argmax(dim=-1)

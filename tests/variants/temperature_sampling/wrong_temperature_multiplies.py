@@ -1,0 +1,25 @@
+"""Wrong: multiplies the logits by the temperature instead of dividing (T = 2 sharpens)."""
+
+import torch
+
+
+def apply_temperature(logits: torch.Tensor, temperature: float) -> torch.Tensor:
+    if temperature < 0:
+        raise ValueError(f"temperature must be >= 0, got {temperature}")
+    if temperature == 0:
+        top = logits.argmax(dim=-1, keepdim=True)
+        return torch.zeros_like(logits).scatter(-1, top, 1.0)
+    return torch.softmax(logits * temperature, dim=-1)
+
+
+def sample_with_temperature(
+    logits: torch.Tensor, temperature: float, generator: torch.Generator | None = None
+) -> torch.Tensor:
+    if temperature < 0:
+        raise ValueError(f"temperature must be >= 0, got {temperature}")
+    if temperature == 0:
+        return logits.argmax(dim=-1)
+    probs = apply_temperature(logits, temperature)
+    flat = probs.reshape(-1, probs.shape[-1])
+    tokens = torch.multinomial(flat, 1, generator=generator)
+    return tokens.reshape(probs.shape[:-1])
