@@ -114,3 +114,74 @@ def _cuda_param() -> Any:
 
 # `@pytest.mark.parametrize("device", DEVICES)`: one test body on the CPU and, marked `gpu`, CUDA
 DEVICES = ["cpu", _cuda_param()]
+
+
+# Samplers are judged by their distribution, never by torch's draws: a chi-square test whose
+# false-failure rate is P_MIN, deterministic given the seeded generator the test passes.
+P_MIN = 1e-6
+
+
+def chi_square(counts: torch.Tensor, probs: torch.Tensor) -> tuple[float, float, int]:
+    """Pearson's goodness-of-fit test of counts (G, V) against probs (G, V), summed over the
+    G groups: (p-value, statistic, degrees of freedom). Tokens of probability 0 are left out
+    (check them apart); bins expecting fewer than 5 draws are pooled, and a pool still under
+    5 joins the smallest other bin. The survival function of the chi-square distribution is
+    the regularised upper incomplete gamma function Q(df / 2, stat / 2)."""
+    statistic, df = 0.0, 0
+    for row_counts, row_probs in zip(counts.to(torch.float64), probs, strict=True):
+        expected = row_probs * row_counts.sum()
+        keep = expected > 0
+        observed, expected = row_counts[keep], expected[keep]
+        order = expected.argsort()
+        observed, expected = observed[order], expected[order]
+        small = expected < 5
+        if small.any():
+            pool_observed, pool_expected = observed[small].sum(), expected[small].sum()
+            observed, expected = observed[~small], expected[~small]
+            if pool_expected >= 5 or expected.numel() == 0:
+                observed = torch.cat([observed, pool_observed[None]])
+                expected = torch.cat([expected, pool_expected[None]])
+            else:
+                observed[0] += pool_observed
+                expected[0] += pool_expected
+        statistic += float(((observed - expected) ** 2 / expected).sum())
+        df += expected.numel() - 1
+    if df == 0:
+        return 1.0, statistic, df
+    p = torch.special.gammaincc(
+        torch.tensor(df / 2, dtype=torch.float64), torch.tensor(statistic / 2, dtype=torch.float64)
+    )
+    return float(p), statistic, df
+
+
+def assert_draws_follow(
+    tokens: torch.Tensor, probs: torch.Tensor, call: str, outside: str = "whose probability is 0"
+) -> None:
+    """tokens (G, n) int64 drawn by call; probs (G, V) float64, the distribution of each
+    group. Tokens of probability 0 must never appear; the rest must pass the chi-square
+    test at p > P_MIN."""
+    __tracebackhide__ = True
+    G, V = probs.shape
+    assert tokens.dtype == torch.int64 and tokens.shape[0] == G and tokens.ndim == 2, (
+        f"{call} returned {tokens.dtype} {tuple(tokens.shape)}; expected int64 ({G}, n)"
+    )
+    tokens = tokens.cpu()
+    assert bool(((tokens >= 0) & (tokens < V)).all()), (
+        f"{call} returned token ids outside [0, {V}): {tokens.unique().tolist()}"
+    )
+    counts = torch.stack([torch.bincount(row, minlength=V) for row in tokens])  # (G, V)
+    impossible = (probs == 0) & (counts > 0)
+    if impossible.any():
+        g, j = (int(i) for i in impossible.nonzero()[0])
+        raise AssertionError(
+            f"{call} drew token {j}, {outside}, {int(counts[g, j])} times "
+            f"out of {tokens.shape[1]} in row group {g}"
+        )
+    p, statistic, df = chi_square(counts, probs)
+    freq = counts[0].double() / counts[0].sum()
+    assert p > P_MIN, (
+        f"{call}: the draws do not follow the expected distribution (chi-square {statistic:.1f} "
+        f"on {df} degrees of freedom, p = {p:.2g}; a right sampler fails this once in a "
+        f"million). First row group: drawn frequencies {[round(f, 4) for f in freq.tolist()]}, "
+        f"expected {[round(q, 4) for q in probs[0].tolist()]}"
+    )

@@ -90,6 +90,11 @@ def resolve(dotted: str) -> list[tuple[Any, str, Any]]:
     """(parent, name, object) for each object a forbidden entry names (a glob in its last part
     names several); empty when nothing by that name exists here (a module not installed)."""
     parent_name, _, last = dotted.rpartition(".")
+    if not parent_name:  # a top-level module: "sklearn"
+        try:
+            return [(None, dotted, importlib.import_module(dotted))]
+        except ImportError:
+            return []
     parts = parent_name.split(".")
     obj: Any = None
     for i in range(len(parts), 0, -1):

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from dojo.checks import assert_close, tolerance
+from dojo.checks import assert_close, assert_draws_follow, tolerance
 
 
 def test_equal_tensors_and_arrays_are_close():
@@ -47,3 +47,17 @@ def test_the_message_names_the_call():
 def test_low_precision_tolerances_are_looser_than_float32():
     assert tolerance(torch.bfloat16)["rtol"] > tolerance(torch.float16)["rtol"]
     assert tolerance(torch.float16)["rtol"] > tolerance(torch.float32)["rtol"]
+
+
+def test_draws_from_the_right_distribution_pass_and_biased_ones_fail():
+    probs = torch.tensor([[0.5, 0.3, 0.2, 0.0]], dtype=torch.float64)
+    gen = torch.Generator().manual_seed(0)
+    good = torch.multinomial(probs.float(), 20_000, replacement=True, generator=gen)
+    assert_draws_follow(good, probs, "multinomial")
+    biased = torch.multinomial(torch.tensor([[0.52, 0.3, 0.18, 0.0]]), 20_000, True, generator=gen)
+    with pytest.raises(AssertionError, match="do not follow the expected distribution"):
+        assert_draws_follow(biased, probs, "biased")
+    impossible = good.clone()
+    impossible[0, 0] = 3
+    with pytest.raises(AssertionError, match="drew token 3, whose probability is 0"):
+        assert_draws_follow(impossible, probs, "impossible")

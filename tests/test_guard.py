@@ -6,10 +6,14 @@ The test file calls the same function as its oracle, which must never be blocked
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import numpy as np
 import pytest
 
 from dojo.catalog import Kata
-from dojo.guard import static_violations
+from dojo.frames import Origins
+from dojo.guard import Guard, resolve, static_violations
 from tests.grading import Repo
 
 TORCH_TOML = """
@@ -181,3 +185,9 @@ def test_a_forbidden_module_forbids_everything_in_it():
     source = "import scipy.special as sp\nsp.softmax(x)\nfrom sklearn.cluster import KMeans\n"
     found = static_violations(source, _kata(["scipy.special", "sklearn"]))
     assert sorted(found) == ["line 1: scipy.special", "line 2: scipy.special", "line 3: sklearn"]
+
+
+def test_a_forbidden_top_level_module_resolves_or_is_absent():
+    assert resolve("numpy")[0][2] is np
+    assert resolve("no_such_library_here") == []
+    assert Guard(_kata(["sklearn", "numpy.linalg.inv"]), Origins(Path("."))).violations == []
