@@ -1,0 +1,30 @@
+"""Wrong: the bias is never updated (it stays 0), so the model is forced through the
+origin."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def sgd_linear_regression(
+    X: np.ndarray,
+    y: np.ndarray,
+    lr: float = 0.01,
+    epochs: int = 100,
+    batch_size: int = 1,
+    seed: int = 0,
+) -> tuple[np.ndarray, float]:
+    X = np.asarray(X, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    n, d = X.shape
+    rng = np.random.default_rng(seed)
+    w, b = np.zeros(d), 0.0
+    for _ in range(epochs):
+        order = rng.permutation(n)
+        for start in range(0, n, batch_size):
+            batch = order[start : start + batch_size]
+            Xb, yb = X[batch], y[batch]
+            r = Xb @ w + b - yb
+            grad_w = 2.0 / len(batch) * (Xb.T @ r)
+            w = w - lr * grad_w
+    return w, float(b)
