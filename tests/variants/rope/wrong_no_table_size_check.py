@@ -1,0 +1,40 @@
+"""Wrong: never checks that the tables match head_dim or cover T positions, so
+mismatches surface as torch's broadcasting or indexing errors instead of a ValueError."""
+
+import torch
+
+
+def rope_cos_sin(
+    head_dim: int, max_len: int, base: float = 10000.0
+) -> tuple[torch.Tensor, torch.Tensor]:
+    if head_dim % 2:
+        raise ValueError(f"head_dim must be even, got {head_dim}")
+    inv_freq = 1.0 / (base ** (torch.arange(0, head_dim, 2).float() / head_dim))
+    t = torch.arange(max_len).float()
+    freqs = torch.outer(t, inv_freq)
+    emb = torch.cat((freqs, freqs), dim=-1)
+    return emb.cos(), emb.sin()
+
+
+def rotate_half(x: torch.Tensor) -> torch.Tensor:
+    if x.shape[-1] % 2:
+        raise ValueError(f"odd last dim {x.shape[-1]}")
+    x1 = x[..., : x.shape[-1] // 2]
+    x2 = x[..., x.shape[-1] // 2 :]
+    return torch.cat((-x2, x1), dim=-1)
+
+
+def apply_rope(
+    x: torch.Tensor,
+    cos: torch.Tensor,
+    sin: torch.Tensor,
+    positions: torch.Tensor | None = None,
+) -> torch.Tensor:
+    seq_len, head_dim = x.shape[-2], x.shape[-1]
+    if head_dim % 2:
+        raise ValueError(f"odd head_dim {head_dim}")
+    if positions is None:
+        positions = torch.arange(seq_len, device=x.device)
+    cos = cos[positions].to(x.dtype)
+    sin = sin[positions].to(x.dtype)
+    return x * cos + rotate_half(x) * sin
