@@ -1,0 +1,26 @@
+"""Right, another style: sort the negatives once, then for every positive count the
+negatives strictly below it and those tied with it by binary search, O(n log n)."""
+
+import numpy as np
+
+
+def _check(y_true, y_score):
+    y, s = np.asarray(y_true), np.asarray(y_score)
+    if y.shape != s.shape:
+        raise ValueError("y_true and y_score differ in length")
+    if not np.isin(y, (0, 1)).all():
+        raise ValueError("labels must be 0 or 1")
+    positive = y == 1
+    if positive.all() or not positive.any():
+        raise ValueError("AUC needs both classes")
+    return y, s, positive
+
+
+def roc_auc(y_true: np.ndarray, y_score: np.ndarray) -> float:
+    _, s, positive = _check(y_true, y_score)
+    negatives = np.sort(s[~positive])
+    below = np.searchsorted(negatives, s[positive], side="left")
+    at_or_below = np.searchsorted(negatives, s[positive], side="right")
+    # below + (at_or_below - below) / 2, doubled to stay in integers
+    twice_won = int((below + at_or_below).sum())
+    return twice_won / (2 * int(positive.sum()) * len(negatives))
