@@ -126,7 +126,8 @@ class Guard:
         self.kata = kata
         self.origins = origins
         self.violations: list[str] = []
-        self.numpy_only_depth = 0
+        # a whole numpy kata: every torch call by the solution is forbidden, classes included
+        self.numpy_only_depth = 1 if "*" in kata.numpy_only else 0
         self._objects: dict[int, tuple[Any, str]] = {}  # id -> (object kept alive, entry)
         self._classes: list[tuple[type, str]] = []
         self._name_globs: list[tuple[str, str]] = []

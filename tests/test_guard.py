@@ -69,6 +69,20 @@ def softmax(x):
     e = np.exp(x - x.max(-1, keepdims=True))  # torch.softmax would be forbidden
     return e / e.sum(-1, keepdims=True)
 """
+NUMPY_CLASS_TEST = """
+import numpy as np
+
+def test_the_model_softmaxes(solution):
+    x = np.random.default_rng(0).standard_normal((3, 4))
+    e = np.exp(x - x.max(-1, keepdims=True))
+    np.testing.assert_allclose(solution.Model().forward(x), e / e.sum(-1, keepdims=True))
+"""
+NUMPY_CLASS_SNEAKY = """
+class Model:
+    def forward(self, x):
+        t = __import__('to' + 'rch')
+        return t.softmax(t.as_tensor(x), -1).numpy()
+"""
 NUMPY_SNEAKY = {
     "import": "import numpy as np\nimport torch\n\ndef softmax(x):\n"
     "    return torch.softmax(torch.as_tensor(x), -1).numpy()\n",
@@ -105,10 +119,12 @@ def graded(tmp_path_factory):
     katas = {f"t_{name}": (TORCH_TOML, TORCH_TEST) for name in [*SNEAKY, "by_hand"]}
     katas |= {f"n_{name}": (NUMPY_TOML, NUMPY_TEST) for name in [*NUMPY_SNEAKY, "by_hand"]}
     katas |= {f"l_{name}": (LINALG_TOML, LINALG_TEST) for name in [*LINALG_SNEAKY, "by_hand"]}
+    katas["n_class"] = (NUMPY_TOML, NUMPY_CLASS_TEST)
     repo = Repo(tmp_path_factory.mktemp("guard"), katas)
     solutions = {f"t_{name}": source for name, source in SNEAKY.items()}
     solutions |= {f"n_{name}": source for name, source in NUMPY_SNEAKY.items()}
     solutions |= {f"l_{name}": source for name, source in LINALG_SNEAKY.items()}
+    solutions["n_class"] = NUMPY_CLASS_SNEAKY
     solutions |= {"t_by_hand": BY_HAND, "n_by_hand": NUMPY_BY_HAND, "l_by_hand": LINALG_BY_HAND}
     repo.grade("--impl=sol", solutions=solutions)
     return repo.report()["katas"]
@@ -125,7 +141,7 @@ def test_the_tests_own_oracle_calls_are_not_blocked(graded):
     assert graded["t_by_hand"]["status"] == "solved", graded["t_by_hand"]
 
 
-@pytest.mark.parametrize("way", list(NUMPY_SNEAKY))
+@pytest.mark.parametrize("way", [*NUMPY_SNEAKY, "class"])
 def test_a_numpy_kata_that_uses_torch_is_caught(graded, way):
     entry = graded[f"n_{way}"]
     assert entry["status"] == "forbidden", entry
