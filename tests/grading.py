@@ -56,6 +56,11 @@ def grade(tmp: Path, kata: str, impl: Path | str, *extra: str) -> dict:
             *extra,
         ]
     )
+    # forget the kata's test modules: a solution that wrote into their module-level data must
+    # not change what the next grading sees (numpy and torch stay: they cannot load twice)
+    for name, module in list(sys.modules.items()):
+        if str(getattr(module, "__file__", "") or "").startswith(str(ROOT / "katas")):
+            del sys.modules[name]
     return json.loads(report.read_text())["katas"][kata]
 
 
