@@ -1,0 +1,67 @@
+"""An Elman RNN, stacked in layers, written out by hand with nn.RNN's parameters."""
+
+import torch
+from torch import nn
+
+
+class RNN(nn.Module):
+    """A multi-layer Elman RNN over batch-first sequences, a drop-in for
+    nn.RNN(input_size, hidden_size, num_layers, nonlinearity=..., batch_first=True).
+
+    For layer l and time step t (x_t is the input for layer 0, and the output h_t of
+    layer l - 1 for every later layer):
+
+        h_t = act(x_t @ weight_ih_l{l}^T + bias_ih_l{l} + h_{t-1} @ weight_hh_l{l}^T + bias_hh_l{l})
+
+    with act = tanh or relu, and h_{-1} = that layer's slice of h0 (zeros when h0 is None).
+
+    Args:
+        input_size: I, the size of the last dim of x.
+        hidden_size: H, the size of every hidden state.
+        num_layers: how many RNN layers are stacked, at least 1.
+        nonlinearity: "tanh" or "relu" (exactly these lower-case strings).
+
+    Parameters (registered directly on the module under nn.RNN's names, so that
+    state_dicts load both ways between this module and nn.RNN; for each layer l):
+        weight_ih_l{l}: (H, I) for l = 0, (H, H) for l >= 1.
+        weight_hh_l{l}: (H, H).
+        bias_ih_l{l}: (H,).
+        bias_hh_l{l}: (H,).
+        Nothing else: named_parameters() lists exactly these 4 * num_layers (in any order).
+        Initialisation as nn.RNN's: every parameter uniform in [-1/sqrt(H), 1/sqrt(H)].
+
+    forward(x, h0=None):
+        x: (B, T, I), batch first, T >= 1, with the module's dtype and device (float16,
+            bfloat16, float32, float64). Only batched 3-D input is asked for.
+        h0: None (zeros), or (num_layers, B, H) with x's dtype and device: h0[l] is the
+            hidden state layer l starts from.
+        Returns (out, h_n):
+            out: (B, T, H), the last layer's hidden state at every time step.
+            h_n: (num_layers, B, H), every layer's hidden state after the last time step
+                (so h_n[-1] equals out[:, -1]).
+        Both with x's dtype and device. Gradients flow to x, h0 and every parameter.
+        The inputs are left unchanged. No dropout, no bidirectional mode.
+
+    Raises:
+        ValueError: from the constructor, if nonlinearity is neither "tanh" nor "relu";
+            the message names the value given.
+
+    Do not use: torch.nn.RNN, torch.nn.RNNCell, torch.rnn_tanh, torch.rnn_relu,
+    torch.rnn_tanh_cell, torch.rnn_relu_cell (nor their torch._C / torch.ops.aten forms).
+    """
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        nonlinearity: str = "tanh",
+    ) -> None:
+        """Register the 4 * num_layers parameters under nn.RNN's names."""
+        raise NotImplementedError
+
+    def forward(
+        self, x: torch.Tensor, h0: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """(B, T, I) and (num_layers, B, H) or None -> (out (B, T, H), h_n (num_layers, B, H))."""
+        raise NotImplementedError

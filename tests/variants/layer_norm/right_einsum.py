@@ -1,0 +1,56 @@
+"""Right: the sums written with einsum over the flattened normalised dims."""
+
+import torch
+from torch import nn
+
+
+def layer_norm(
+    x: torch.Tensor,
+    normalized_shape: int | tuple[int, ...],
+    weight: torch.Tensor | None = None,
+    bias: torch.Tensor | None = None,
+    eps: float = 1e-5,
+) -> torch.Tensor:
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    k = len(shape)
+    if x.ndim < k or tuple(x.shape[x.ndim - k :]) != shape:
+        raise ValueError(f"x has shape {tuple(x.shape)}, not (..., *{shape})")
+    lead = x.shape[: x.ndim - k]
+    n = 1
+    for size in shape:
+        n *= size
+    h = x.float() if x.dtype in (torch.float16, torch.bfloat16) else x
+    flat = h.reshape(*lead, n)  # (..., N)
+    ones = torch.ones(n, dtype=h.dtype, device=h.device)
+    mean = torch.einsum("...n,n->...", flat, ones) / n  # (...)
+    centred = flat - mean[..., None]  # (..., N)
+    var = torch.einsum("...n,...n->...", centred, centred) / n  # (...)
+    out = (centred / torch.sqrt(var[..., None] + eps)).reshape(x.shape)
+    if weight is not None:
+        out = torch.einsum("...,...->...", out, weight.expand_as(out))
+    if bias is not None:
+        out = out + bias
+    return out.to(x.dtype)
+
+
+class LayerNorm(nn.Module):
+    def __init__(
+        self,
+        normalized_shape: int | tuple[int, ...],
+        eps: float = 1e-5,
+        elementwise_affine: bool = True,
+    ) -> None:
+        super().__init__()
+        if isinstance(normalized_shape, int):
+            normalized_shape = (normalized_shape,)
+        self.normalized_shape = tuple(normalized_shape)
+        self.eps = eps
+        if elementwise_affine:
+            self.weight = nn.Parameter(torch.ones(self.normalized_shape))
+            self.bias = nn.Parameter(torch.zeros(self.normalized_shape))
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)

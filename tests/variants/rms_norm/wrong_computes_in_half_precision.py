@@ -1,0 +1,20 @@
+"""Wrong: the mean square of float16 input stays in float16, where x^2 overflows
+for |x| > 256 and the sum loses digits."""
+
+import torch
+from torch import nn
+
+
+class RMSNorm(nn.Module):
+    def __init__(self, dim: int, eps: float = 1e-6) -> None:
+        super().__init__()
+        self.eps = eps
+        self.weight = nn.Parameter(torch.ones(dim))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.shape[-1] != self.weight.shape[0]:
+            raise ValueError(f"last dim {x.shape[-1]} is not {self.weight.shape[0]}")
+        h = x
+        mean_square = (h * h).mean(dim=-1, keepdim=True)
+        normed = h * torch.rsqrt(mean_square + self.eps)
+        return normed.to(x.dtype) * self.weight

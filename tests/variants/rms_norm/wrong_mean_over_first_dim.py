@@ -1,0 +1,19 @@
+"""Wrong: takes the mean square over dim 0 (the batch) instead of the last dim."""
+
+import torch
+from torch import nn
+
+
+class RMSNorm(nn.Module):
+    def __init__(self, dim: int, eps: float = 1e-6) -> None:
+        super().__init__()
+        self.eps = eps
+        self.weight = nn.Parameter(torch.ones(dim))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.shape[-1] != self.weight.shape[0]:
+            raise ValueError(f"last dim {x.shape[-1]} is not {self.weight.shape[0]}")
+        h = x.float() if x.dtype in (torch.float16, torch.bfloat16) else x
+        mean_square = (h * h).mean(dim=0, keepdim=True)
+        normed = h * torch.rsqrt(mean_square + self.eps)
+        return normed.to(x.dtype) * self.weight
