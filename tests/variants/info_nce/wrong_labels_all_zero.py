@@ -1,0 +1,14 @@
+"""Wrong: uses label 0 for every row instead of arange(N): the positive is the diagonal."""
+
+import torch
+import torch.nn.functional as F
+
+
+def info_nce_loss(z1: torch.Tensor, z2: torch.Tensor, temperature: float = 0.07) -> torch.Tensor:
+    u = F.normalize(z1, dim=1)  # (N, D), unit rows: the loss sees directions only
+    v = F.normalize(z2, dim=1)  # (N, D)
+    logits = u @ v.T / temperature  # (N, N), logits[i, j] = cos(z1_i, z2_j) / T
+    labels = torch.zeros(len(z1), dtype=torch.long, device=z1.device)  # (N,)
+    # cross_entropy subtracts each row's max inside its log-softmax, so tiny temperatures
+    # (large logits) stay finite
+    return (F.cross_entropy(logits, labels) + F.cross_entropy(logits.T, labels)) / 2
