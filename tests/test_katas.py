@@ -123,3 +123,9 @@ def test_an_impostor_never_solves_a_kata(tmp_path, kata, kind):
     folder = solutions_folder(tmp_path, {kata: IMPOSTOR.format(kata=kata, kind=kind)})
     result = grade(tmp_path, kata, folder, "-x", "--no-shrink")
     assert result["status"] != "solved", result
+
+
+def test_the_readme_lists_every_kata():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    missing = [kata for kata in KATAS if f"(katas/{kata}/README.md)" not in readme]
+    assert not missing, f"README.md does not list {missing}"
