@@ -8,6 +8,8 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
+from torch.utils._python_dispatch import TorchDispatchMode
+from torch.utils._pytree import tree_flatten
 
 
 def _as_tensor(x: Any) -> Any:
@@ -185,3 +187,28 @@ def assert_draws_follow(
         f"million). First row group: drawn frequencies {[round(f, 4) for f in freq.tolist()]}, "
         f"expected {[round(q, 4) for q in probs[0].tolist()]}"
     )
+
+
+class TensorAudit(TorchDispatchMode):
+    """Records (op, shape) of every tensor an aten op returns while the audit is active, views
+    included, after composite ops such as matmul and einsum have decomposed into mm, bmm, mul.
+    For tests that prove a solution never builds a large intermediate. Subclasses may count
+    more by overriding `seen`."""
+
+    @classmethod
+    def _should_skip_dynamo(cls) -> bool:
+        return False  # else the first use imports torch._dynamo: seconds, and nothing needed
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.produced: list[tuple[str, tuple[int, ...]]] = []
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        out = func(*args, **(kwargs or {}))
+        tensors = [t for t in tree_flatten(out)[0] if isinstance(t, torch.Tensor)]
+        self.produced += [(str(func), tuple(t.shape)) for t in tensors]
+        self.seen(func, args, tensors)
+        return out
+
+    def seen(self, func: Any, args: tuple, produced: list[torch.Tensor]) -> None:
+        """Called after each op with its arguments and the tensors it returned."""

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from dojo.checks import assert_close, assert_draws_follow, tolerance
+from dojo.checks import TensorAudit, assert_close, assert_draws_follow, tolerance
 
 
 def test_equal_tensors_and_arrays_are_close():
@@ -61,3 +61,12 @@ def test_draws_from_the_right_distribution_pass_and_biased_ones_fail():
     impossible[0, 0] = 3
     with pytest.raises(AssertionError, match="drew token 3, whose probability is 0"):
         assert_draws_follow(impossible, probs, "impossible")
+
+
+def test_a_tensor_audit_records_what_decomposed_ops_produce():
+    a, b = torch.ones(3, 4), torch.ones(4, 5)
+    with TensorAudit() as audit:
+        (a @ b).sum()
+    shapes = [shape for _, shape in audit.produced]
+    assert (3, 5) in shapes and () in shapes
+    assert any("mm" in op for op, _ in audit.produced)

@@ -14,10 +14,8 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from torch.utils._python_dispatch import TorchDispatchMode
-from torch.utils._pytree import tree_flatten
 
-from dojo.checks import DEVICES, assert_close, tolerance
+from dojo.checks import DEVICES, TensorAudit, assert_close, tolerance
 
 PARAMETERS = ["V", "w", "w0"]
 DTYPES = [torch.float16, torch.bfloat16, torch.float32, torch.float64]
@@ -257,25 +255,6 @@ def test_gradients_of_x_and_every_parameter_match_the_double_loop(solution, devi
 # ---------------------------------------------------------------------------- memory
 
 
-class Audit(TorchDispatchMode):
-    """Records (op, shape) of every tensor an aten op returns inside it, views included,
-    after composite ops such as matmul and einsum have decomposed into mm/bmm/mul/..."""
-
-    @classmethod
-    def _should_skip_dynamo(cls) -> bool:
-        return False  # else the first use imports torch._dynamo, seconds we do not need
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.produced: list[tuple[str, tuple[int, ...]]] = []
-
-    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
-        out = func(*args, **(kwargs or {}))
-        tensors = [t for t in tree_flatten(out)[0] if isinstance(t, torch.Tensor)]
-        self.produced += [(str(func), tuple(t.shape)) for t in tensors]
-        return out
-
-
 def test_no_tensor_grows_with_the_square_of_the_number_of_features(solution):
     """B = 4 rows of n = 512 features, k = 4 factors. The matrix of pairs x x^T holds
     B * n * n = 1,048,576 elements and V V^T holds n * n = 262,144; x times V broadcast to
@@ -283,7 +262,7 @@ def test_no_tensor_grows_with_the_square_of_the_number_of_features(solution):
     B, n, k = 4, 512, 4
     fm = built(solution, n, k, seed=14)
     x = randn(torch.Generator().manual_seed(15), B, n)
-    audit = Audit()
+    audit = TensorAudit()
     with audit:
         out = fm(x)
     call = f"FactorizationMachine({n}, {k}) on x {shape_of(x)}"

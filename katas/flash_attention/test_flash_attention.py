@@ -14,10 +14,8 @@ import torch
 import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from torch.utils._python_dispatch import TorchDispatchMode
-from torch.utils._pytree import tree_flatten
 
-from dojo.checks import DEVICES, assert_close, tolerance
+from dojo.checks import DEVICES, TensorAudit, assert_close, tolerance
 
 # ---------------------------------------------------------------------------- helpers
 
@@ -252,34 +250,22 @@ def _factors(args) -> tuple[torch.Tensor, torch.Tensor]:
     return tensors[-2], tensors[-1]
 
 
-class Audit(TorchDispatchMode):
-    """Watches the aten ops that run inside it (after composite ops such as matmul and
-    einsum have decomposed into mm/bmm/...), and records
-    - produced: (op, shape) of every tensor an op returns, views included;
-    - multiply_adds: the multiplications done, mm/bmm/addmm/baddbmm and friends as
-      rows x inner x columns, elementwise mul as the number of elements it writes (so a
-      product written as broadcast-multiply-and-sum counts the same as a matmul)."""
-
-    @classmethod
-    def _should_skip_dynamo(cls) -> bool:
-        return False  # else the first use imports torch._dynamo, seconds we do not need
+class Audit(TensorAudit):
+    """A TensorAudit that also counts multiply_adds: mm/bmm/addmm/baddbmm and friends as
+    rows x inner x columns, elementwise mul as the number of elements it writes (so a
+    product written as broadcast-multiply-and-sum counts the same as a matmul)."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.produced: list[tuple[str, tuple[int, ...]]] = []
         self.multiply_adds = 0
 
-    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
-        out = func(*args, **(kwargs or {}))
-        tensors = [t for t in tree_flatten(out)[0] if isinstance(t, torch.Tensor)]
-        self.produced += [(str(func), tuple(t.shape)) for t in tensors]
+    def seen(self, func, args, produced) -> None:
         name = func.overloadpacket.__name__
         if name in MATRIX_PRODUCTS:
             a, b = _factors(args)
             self.multiply_adds += a.numel() * (b.shape[-1] if b.ndim >= 2 else 1)
         elif name in ELEMENTWISE_PRODUCTS:
-            self.multiply_adds += sum(t.numel() for t in tensors)
-        return out
+            self.multiply_adds += sum(t.numel() for t in produced)
 
 
 def audited(solution, q, k, v, is_causal: bool, block_q: int, block_k: int) -> Audit:
