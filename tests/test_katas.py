@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import inspect
 import re
@@ -129,3 +130,42 @@ def test_the_readme_lists_every_kata():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     missing = [kata for kata in KATAS if f"(katas/{kata}/README.md)" not in readme]
     assert not missing, f"README.md does not list {missing}"
+
+
+def _stub_imports_torch(kata: str) -> bool:
+    tree = ast.parse((ROOT / "katas" / kata / f"{kata}.py").read_text(encoding="utf-8"))
+    names = [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
+    names += [n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
+    return any(name == "torch" or name.startswith("torch.") for name in names)
+
+
+def test_every_torch_kata_runs_its_checks_on_cuda_too():
+    """Each torch kata parametrises tests over dojo.checks.DEVICES: a `gpu`-marked cuda case."""
+
+    class Collected:
+        def __init__(self) -> None:
+            self.nodeids: list[str] = []
+
+        def pytest_collection_finish(self, session):
+            self.nodeids += [item.nodeid for item in session.items]
+
+    collected = Collected()
+    pytest.main(
+        [
+            str(ROOT / "katas"),
+            "-m",
+            "gpu",
+            "--collect-only",
+            "-q",
+            "-p",
+            "no:xdist",
+            "-c",
+            str(ROOT / "pyproject.toml"),
+            "--rootdir",
+            str(ROOT),
+        ],
+        plugins=[collected],
+    )
+    with_gpu = {nodeid.split("/")[1] for nodeid in collected.nodeids}
+    torch_katas = {kata for kata in KATAS if _stub_imports_torch(kata)}
+    assert torch_katas and torch_katas <= with_gpu, f"no gpu tests: {torch_katas - with_gpu}"

@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dojo.checks import assert_close
+from dojo.checks import DEVICES, assert_close
 
 EPS = 1e-12
 REDUCTIONS = ["mean", "sum", "none"]
@@ -274,6 +274,22 @@ def test_cross_entropy_matches_torch(solution, options, n_ignored, reduction):
     result = solution.cross_entropy(logits, target, **options, reduction=reduction)
     expected = F.cross_entropy(logits, target, **options, reduction=reduction)
     assert_close(result, expected, msg=lambda m: f"{call_text(options, reduction)}: {m}")
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_cross_entropy_values_and_gradients_live_on_the_device_of_the_logits(solution, device):
+    logits, target = classification(seed=12, n_ignored=3)
+    options = {"label_smoothing": 0.2}
+    mine = logits.clone().to(device).requires_grad_()
+    result = solution.cross_entropy(mine, target.to(device), **options)
+    result.backward()
+    theirs = logits.clone().requires_grad_()
+    expected = F.cross_entropy(theirs, target, **options)
+    expected.backward()
+    call = f"{call_text(options, 'mean')} on {device}"
+    assert_close(result.detach().cpu(), expected.detach(), msg=lambda m: f"{call}: {m}")
+    assert result.device == mine.device, f"{call} returned a tensor on {result.device}"
+    assert_close(mine.grad.cpu(), theirs.grad, msg=lambda m: f"{call}, gradient: {m}")
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)
