@@ -212,3 +212,14 @@ class TensorAudit(TorchDispatchMode):
 
     def seen(self, func: Any, args: tuple, produced: list[torch.Tensor]) -> None:
         """Called after each op with its arguments and the tensors it returned."""
+
+
+def skip_dynamo_import(*functions: Any) -> None:
+    """torch wraps some functions (torch.optim's Optimizer methods, its functional adam) in
+    torch._disable_dynamo, whose first call imports torch._dynamo (seconds) only to look up a
+    cached attribute. Kata tests compile nothing: set that cache to the plain function. If a
+    torch release changes the mechanism, this does nothing and the first call is just slower."""
+    for function in functions:
+        raw = getattr(function, "__wrapped__", None)
+        if raw is not None and not hasattr(raw, "__dynamo_disable"):
+            setattr(raw, "__dynamo_disable", raw)

@@ -21,7 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
 
-from dojo.checks import DEVICES, assert_close
+from dojo.checks import DEVICES, assert_close, skip_dynamo_import
 
 STEPS = 50
 # float64 trajectories agree to rounding; Adam divides by sqrt(v_hat) + eps, which can
@@ -54,25 +54,14 @@ def backward(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor
     return loss
 
 
-def _skip_dynamo_import() -> None:
-    """torch.optim wraps Optimizer.add_param_group, zero_grad, state_dict, load_state_dict and
-    the functional adam in torch._disable_dynamo, whose first call imports torch._dynamo (2 s
-    here) only to look up a cached attribute; nothing here is compiled, so set that cache to
-    the plain function. Harmless if torch changes it."""
-    wrapped = [getattr(torch.optim.Optimizer, name, None) for name in OPTIMIZER_METHODS]
-    for fn in [*wrapped, TORCH_ADAM]:
-        raw = getattr(fn, "__wrapped__", None)
-        if raw is not None and not hasattr(raw, "__dynamo_disable"):
-            setattr(raw, "__dynamo_disable", raw)
-
-
 OPTIMIZER_METHODS = ("add_param_group", "zero_grad", "state_dict", "load_state_dict")
 TORCH_ADAM = importlib.import_module("torch.optim.adam").adam
 
 
 @pytest.fixture(autouse=True)
 def no_dynamo_import() -> None:
-    _skip_dynamo_import()
+    """torch.optim's Optimizer methods and functional adam import torch._dynamo on first use."""
+    skip_dynamo_import(*(getattr(torch.optim.Optimizer, m) for m in OPTIMIZER_METHODS), TORCH_ADAM)
 
 
 class TorchAdam:

@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dojo.checks import assert_close
+from dojo.checks import assert_close, skip_dynamo_import
 
 # --- helpers: oracles, data, checks ----------------------------------------------------------
 
@@ -42,18 +42,9 @@ def torch_loss_and_grad(
     return loss.item(), wt.grad.numpy(), bt.grad.item()
 
 
-def _skip_dynamo_import() -> None:
-    """torch.optim wraps Optimizer.add_param_group in torch._disable_dynamo, whose first call
-    imports torch._dynamo (1.5 s here) only to look up a cached attribute; nothing here is
-    compiled, so set that cache to the plain function. Harmless if torch changes it."""
-    raw = getattr(torch.optim.Optimizer.add_param_group, "__wrapped__", None)
-    if raw is not None and not hasattr(raw, "__dynamo_disable"):
-        setattr(raw, "__dynamo_disable", raw)
-
-
 def lbfgs_optimum(X: np.ndarray, y: np.ndarray, l2: float) -> float:
     """The minimum of the kata's loss, found by torch.optim.LBFGS in float64."""
-    _skip_dynamo_import()
+    skip_dynamo_import(torch.optim.Optimizer.add_param_group)
     Xt, yt = torch.as_tensor(X), torch.as_tensor(y, dtype=torch.float64)
     w = torch.zeros(X.shape[1], dtype=torch.float64, requires_grad=True)
     b = torch.zeros((), dtype=torch.float64, requires_grad=True)
