@@ -26,6 +26,11 @@ def _one_line(text: str) -> str:
     return line if len(line) <= MESSAGE_LIMIT else line[: MESSAGE_LIMIT - 3] + "..."
 
 
+def is_timeout(exc: BaseException) -> bool:
+    """pytest-timeout's failure (signal method) raised into the test."""
+    return type(exc).__name__ == "Failed" and str(exc).startswith(TIMEOUT_PREFIX)
+
+
 def classify(exc: BaseException | None, timeout_s: float) -> tuple[str, str]:
     """(outcome, message) for a test phase that raised exc (None: it passed)."""
     if exc is None:
@@ -43,7 +48,7 @@ def classify(exc: BaseException | None, timeout_s: float) -> tuple[str, str]:
         return BROKEN, text
     if isinstance(exc, SystemExit):
         return BROKEN, f"the solution called sys.exit({exc.code!r})"
-    if type(exc).__name__ == "Failed" and text.startswith(TIMEOUT_PREFIX):
+    if is_timeout(exc):
         return BROKEN, f"timed out after {timeout_s:g} s (an infinite loop, or far too slow)"
     return FAILED, f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
@@ -107,7 +112,7 @@ class KataResult:
         if status == "not_started":
             return self._first(NOT_IMPLEMENTED)
         if status == "failing":
-            return self._first(FAILED) or self._first(NOT_IMPLEMENTED)
+            return self._first(FAILED) or self._first(NOT_IMPLEMENTED) or self._first(NOT_RUN)
         return ""
 
     def as_json(self) -> dict:

@@ -86,17 +86,27 @@ def solution(request: pytest.FixtureRequest) -> Solution:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> pytest.TestReport | None:
-    """A stub's NotImplementedError gets a one-line report: no traceback to render, which
-    would cost more than the test itself."""
+    """A stub's NotImplementedError and a timeout get a one-line report: no traceback to
+    render, which would cost more than the test itself (and a timeout's traceback may stop
+    in the middle of a line, which pytest cannot render)."""
     kata = item.config.stash[GRADER].kata_of(item.path)
-    if kata is None or call.excinfo is None or not call.excinfo.errisinstance(NotImplementedError):
+    if kata is None or call.excinfo is None:
         return None
+    if call.excinfo.errisinstance(NotImplementedError):
+        return _plain_report(item, call, f"{kata.name}: not implemented yet")
+    if outcomes.is_timeout(call.excinfo.value):
+        return _plain_report(item, call, f"{kata.name}: {call.excinfo.value}")
+    return None
+
+
+def _plain_report(item: pytest.Item, call: pytest.CallInfo, text: str) -> pytest.TestReport:
+    """A failed report whose whole story is text."""
     return pytest.TestReport(
         item.nodeid,
         item.location,
         dict.fromkeys(item.keywords, 1),
         "failed",
-        f"{kata.name}: not implemented yet",
+        text,
         call.when,
         [(f"Captured {key} {when}", text) for when, key, text in item._report_sections],
         call.duration,
@@ -122,6 +132,8 @@ class Grader:
         self.guard: Guard | None = None  # the guard of the test now running
         self.hung: dict[str, str] = {}  # kata -> the test that timed out
         self.results: dict[str, outcomes.KataResult] = {}
+        self.collected: set[str] = set()  # node ids of kata tests meant to run
+        self.reported: set[str] = set()  # node ids of kata tests with a report
 
     def kata_of(self, path: Path) -> Kata | None:
         try:
@@ -149,11 +161,21 @@ class Grader:
             if item.get_closest_marker("timeout") is None:
                 item.add_marker(pytest.mark.timeout(kata.timeout))
 
-    def pytest_collection_finish(self) -> None:
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
         """Kata tensors are small: on one thread torch is as fast, and never fights another
         process (xdist's workers, a loaded machine) for the cores."""
         if "torch" in sys.modules:
             sys.modules["torch"].set_num_threads(1)
+        self._expect(item.nodeid for item in session.items)
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node, ids: list[str]) -> None:
+        self._expect(ids)
+
+    def _expect(self, nodeids) -> None:
+        self.collected.update(
+            n for n in nodeids if n.startswith("katas/") and n.split("/")[1] in self.catalog
+        )
 
     # running
     @pytest.hookimpl(tryfirst=True)
@@ -189,8 +211,16 @@ class Grader:
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
-        rep = yield
         kata = self.kata_of(item.path)
+        try:
+            rep = yield
+        except Exception as err:  # pytest could not render the failure: report it plainly
+            if kata is None or call.excinfo is None:
+                raise
+            exc = call.excinfo.value
+            rep = _plain_report(
+                item, call, f"{type(exc).__name__}: {exc} (no traceback: {type(err).__name__})"
+            )
         if kata is None or rep.skipped:
             return rep
         exc = call.excinfo.value if call.excinfo else None
@@ -211,6 +241,7 @@ class Grader:
         if rep.failed and (
             isinstance(exc, GradingError | sandbox.StateChanged)
             or outcome == outcomes.NOT_IMPLEMENTED
+            or outcomes.is_timeout(exc)
         ):
             rep.longrepr = f"{kata.name}: {message}"
         rep.sections = [(title, sandbox.cut(text)) for title, text in rep.sections]
@@ -220,7 +251,10 @@ class Grader:
     # collecting (on the controller, under xdist)
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         props = dict(report.user_properties)
-        if "dojo" not in props or report.skipped:
+        if "dojo" not in props:
+            return
+        self.reported.add(report.nodeid)
+        if report.skipped:
             return
         outcome, message = props["dojo"]
         name = report.nodeid.split("/")[1]
@@ -238,7 +272,15 @@ class Grader:
         return [r for name, r in self.results.items() if r.tests]
 
     def pytest_sessionfinish(self) -> None:
-        if hasattr(self.config, "workerinput") or not self.results:
+        if hasattr(self.config, "workerinput"):
+            return
+        # a test that never reported (-x, Ctrl-C, a crash of pytest itself) was not run
+        for nodeid in sorted(self.collected - self.reported):
+            name = nodeid.split("/")[1]
+            self.results.setdefault(
+                name, outcomes.KataResult(name, self.catalog[name].difficulty)
+            ).record(nodeid, outcomes.NOT_RUN, "not run: the session stopped before it", 0.0)
+        if not self.results:
             return
         target = self.config.getoption("report")
         if target != "none":

@@ -36,7 +36,7 @@ def grade(tmp: Path, kata: str, impl: Path | str, *extra: str) -> dict:
     numpy and torch cannot be imported twice into one process.
     """
     report = tmp / "report.json"
-    pytest.main(
+    code = pytest.main(
         [
             str(ROOT / "katas" / kata),
             f"--impl={impl}",
@@ -61,6 +61,8 @@ def grade(tmp: Path, kata: str, impl: Path | str, *extra: str) -> dict:
     for name, module in list(sys.modules.items()):
         if str(getattr(module, "__file__", "") or "").startswith(str(ROOT / "katas")):
             del sys.modules[name]
+    # a grade is only as good as the run: pytest itself must not have crashed
+    assert code in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED), f"pytest exited {code!r}"
     return json.loads(report.read_text())["katas"][kata]
 
 

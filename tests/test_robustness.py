@@ -94,6 +94,35 @@ def test_too_slow_for_a_speed_test_fails_that_test_alone_and_says_why(tmp_path, 
     assert "timed out after 1 s: A loop over a million numbers" in entry["message"], entry
 
 
+UNRENDERABLE = """
+import _pytest._code.code as code
+
+def test_doubles_three(solution, monkeypatch):
+    # what a timeout that lands between two lines does: the traceback has no line number
+    monkeypatch.setattr(code.TracebackEntry, "lineno", property(lambda entry: None - 1))
+    assert solution.double(3) == 6
+"""
+
+
+def test_a_failure_pytest_cannot_render_still_fails_the_kata(tmp_path, monkeypatch):
+    repo = Repo(tmp_path, {"k_odd": ('difficulty = "E"\n', KATA_TEST + UNRENDERABLE)})
+    wrong = "def double(x):\n    return x * 2 if x != 3 else 5\n"
+    assert repo.grade_in_process(monkeypatch, "--impl=sol", solutions={"k_odd": wrong}) == 1
+    entry = repo.report()["katas"]["k_odd"]
+    assert entry["status"] == "failing" and entry["failed"] == 2, entry
+    assert "AssertionError" in entry["message"], entry
+
+
+def test_tests_left_unrun_by_a_stopped_session_are_not_counted_as_passed(tmp_path, monkeypatch):
+    repo = Repo(tmp_path, katas(["k_a", "k_b"]))
+    solutions = {"k_a": "def double(x):\n    return x * 2 if x > 0 else 1\n", "k_b": OK}
+    assert repo.grade_in_process(monkeypatch, "--impl=sol", "-x", solutions=solutions) == 1
+    report = repo.report()["katas"]
+    assert report["k_a"]["status"] == "failing" and report["k_a"]["not_run"] == 1, report
+    assert report["k_b"]["status"] == "failing" and report["k_b"]["not_run"] == 3, report
+    assert "session stopped" in report["k_b"]["message"], report
+
+
 @pytest.fixture
 def make_repo(tmp_path):
     return lambda names: Repo(tmp_path, katas(names))
