@@ -63,12 +63,30 @@ class KataResult:
     difficulty: str
     tests: dict[str, tuple[str, str]] = field(default_factory=dict)  # nodeid -> (outcome, msg)
     seconds: float = 0.0
+    gpu_tests: set[str] = field(default_factory=set)  # the gpu-marked ones among tests
+    gpu_skipped: int = 0  # gpu-marked tests skipped (no CUDA device)
 
-    def record(self, nodeid: str, outcome: str, message: str, seconds: float) -> None:
+    def record(
+        self, nodeid: str, outcome: str, message: str, seconds: float, gpu: bool = False
+    ) -> None:
         self.seconds += seconds
+        if gpu:
+            self.gpu_tests.add(nodeid)
         previous = self.tests.get(nodeid)
         if previous is None or worse(previous[0], outcome) == outcome != previous[0]:
             self.tests[nodeid] = (outcome, _one_line(message))
+
+    @property
+    def gpu(self) -> dict | None:
+        """The gpu-marked tests: how many passed, failed, were skipped; None if it has none."""
+        if not self.gpu_tests and not self.gpu_skipped:
+            return None
+        passed = sum(self.tests[n][0] == PASSED for n in self.gpu_tests)
+        return {
+            "passed": passed,
+            "failed": len(self.gpu_tests) - passed,
+            "skipped": self.gpu_skipped,
+        }
 
     @property
     def passed(self) -> int:
@@ -116,7 +134,7 @@ class KataResult:
         return ""
 
     def as_json(self) -> dict:
-        return {
+        data = {
             "status": self.status,
             "difficulty": self.difficulty,
             "passed": self.passed,
@@ -125,3 +143,6 @@ class KataResult:
             "seconds": round(self.seconds, 3),
             "message": self.message,
         }
+        if self.gpu is not None:
+            data["gpu"] = self.gpu
+        return data

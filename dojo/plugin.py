@@ -221,7 +221,11 @@ class Grader:
             rep = _plain_report(
                 item, call, f"{type(exc).__name__}: {exc} (no traceback: {type(err).__name__})"
             )
-        if kata is None or rep.skipped:
+        if kata is None:
+            return rep
+        gpu = item.get_closest_marker("gpu") is not None
+        if rep.skipped:
+            rep.user_properties = [*rep.user_properties, ("dojo", ["skipped", "", gpu])]
             return rep
         exc = call.excinfo.value if call.excinfo else None
         limit = item.get_closest_marker("timeout")
@@ -245,7 +249,7 @@ class Grader:
         ):
             rep.longrepr = f"{kata.name}: {message}"
         rep.sections = [(title, sandbox.cut(text)) for title, text in rep.sections]
-        rep.user_properties = [*rep.user_properties, ("dojo", [outcome, message])]
+        rep.user_properties = [*rep.user_properties, ("dojo", [outcome, message, gpu])]
         return rep
 
     # collecting (on the controller, under xdist)
@@ -254,18 +258,18 @@ class Grader:
         if "dojo" not in props:
             return
         self.reported.add(report.nodeid)
-        if report.skipped:
-            return
-        outcome, message = props["dojo"]
+        outcome, message, gpu = props["dojo"]
         name = report.nodeid.split("/")[1]
         result = self.results.setdefault(
             name, outcomes.KataResult(name, self.catalog[name].difficulty)
         )
-        if report.when != "call" and report.passed:
+        if report.skipped:
+            result.gpu_skipped += gpu
+        elif report.when != "call" and report.passed:
             # a setup or teardown that passed says nothing of the test (it may be skipped)
             result.seconds += report.duration
         else:
-            result.record(report.nodeid, outcome, message, report.duration)
+            result.record(report.nodeid, outcome, message, report.duration, gpu)
 
     # reporting
     def _ordered(self) -> list[outcomes.KataResult]:

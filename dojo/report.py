@@ -33,6 +33,19 @@ def status_text(result: KataResult) -> str:
     return status.replace("_", " ")
 
 
+def gpu_text(result: KataResult) -> str:
+    """The GPU column: its gpu-marked tests, skipped without a CUDA device."""
+    gpu = result.gpu
+    if gpu is None:
+        return ""
+    ran = gpu["passed"] + gpu["failed"]
+    if ran == 0:
+        return "skipped (no CUDA)"
+    if gpu["failed"]:
+        return f"failing {gpu['failed']} of {ran}"
+    return f"{ran} passed"
+
+
 def progress_line(results: list[KataResult]) -> str:
     solved = [r for r in results if r.status == "solved"]
     by_level = ", ".join(
@@ -46,13 +59,15 @@ def progress_line(results: list[KataResult]) -> str:
 
 def terminal_table(results: list[KataResult], impl: str, width: int, color: bool) -> str:
     table = Table(title=f"Grades for {impl}", title_justify="left", expand=False)
-    for column in ("kata", "level", "status", "time", "why"):
+    gpu = any(r.gpu is not None for r in results)
+    for column in ("kata", "level", "status", *(["gpu"] if gpu else []), "time", "why"):
         table.add_column(column, overflow="fold")
     for r in results:
         table.add_row(
             r.name,
             r.difficulty,
             f"[{STATUS_STYLE[r.status]}]{status_text(r)}[/]",
+            *([gpu_text(r)] if gpu else []),
             f"{r.seconds:.1f}s",
             r.message if len(r.message) <= WHY_WIDTH else r.message[: WHY_WIDTH - 3] + "...",
         )
@@ -100,18 +115,18 @@ def markdown(results: list[KataResult], impl: str) -> str:
     def cell(text: str) -> str:
         return text.replace("|", "\\|")
 
+    gpu = any(r.gpu is not None for r in results)
+    columns = ["kata", "level", "status", *(["gpu"] if gpu else []), "time", "why"]
     lines = [
         "",
         f"### Grades for `{impl}`",
         "",
-        "| kata | level | status | time | why |",
-        "|---|---|---|---|---|",
+        "| " + " | ".join(columns) + " |",
+        "|" + "---|" * len(columns),
     ]
     for r in results:
-        lines.append(
-            f"| {cell(r.name)} | {r.difficulty} | {status_text(r)} | {r.seconds:.1f}s | "
-            f"{cell(r.message)} |"
-        )
+        row = [cell(r.name), r.difficulty, status_text(r), *([gpu_text(r)] if gpu else [])]
+        lines.append("| " + " | ".join([*row, f"{r.seconds:.1f}s", cell(r.message)]) + " |")
     lines += ["", progress_line(results), ""]
     return "\n".join(lines)
 

@@ -98,3 +98,25 @@ def test_the_terminal_table_lists_every_kata_and_the_progress():
     text = report.terminal_table([result(P, name="alpha"), result(N, name="beta")], "x", 100, False)
     assert "alpha" in text and "beta" in text and "not started" in text
     assert "1 of 2 katas solved (E 1/2)" in text
+
+
+def test_gpu_marked_tests_get_a_column_of_their_own():
+    ran = KataResult("ran", "E")
+    ran.record("katas/ran/test_ran.py::test_a[cpu]", P, "", 0.1)
+    ran.record("katas/ran/test_ran.py::test_a[cuda]", F, "off by one", 0.1, gpu=True)
+    ran.record("katas/ran/test_ran.py::test_b[cuda]", P, "", 0.1, gpu=True)
+    skipped = result(P, name="skipped")
+    skipped.gpu_skipped = 3
+    assert ran.as_json()["gpu"] == {"passed": 1, "failed": 1, "skipped": 0}
+    assert skipped.as_json()["gpu"] == {"passed": 0, "failed": 0, "skipped": 3}
+    assert report.gpu_text(ran) == "failing 1 of 2"
+    assert report.gpu_text(skipped) == "skipped (no CUDA)"
+    table = report.terminal_table([ran, skipped], "stubs", 200, color=False)
+    assert "┃ gpu " in table and "failing 1 of 2" in table and "skipped (no CUDA)" in table
+    assert "| gpu |" in report.markdown([ran, skipped], "stubs")
+
+
+def test_a_grading_without_gpu_tests_has_no_gpu_column():
+    numpy_only = result(P, P, name="numpy_only")
+    assert "gpu" not in numpy_only.as_json()
+    assert "gpu" not in report.terminal_table([numpy_only], "stubs", 200, color=False)

@@ -52,14 +52,18 @@ def float_mask(
 
 
 def random_mask(
-    kind: str | None, gen: torch.Generator, shape: tuple[int, ...], first_key: bool = False
+    kind: str | None,
+    gen: torch.Generator,
+    shape: tuple[int, ...],
+    first_key: bool = False,
+    device: str = "cpu",
 ) -> torch.Tensor | None:
-    """None, a bool_mask or a float_mask, as kind says."""
+    """None, a bool_mask or a float_mask, as kind says, drawn on the CPU and moved to device."""
     if kind is None:
         return None
     if kind == "bool":
-        return bool_mask(gen, shape, first_key)
-    return float_mask(gen, shape, first_key=first_key)
+        return bool_mask(gen, shape, first_key).to(device)
+    return float_mask(gen, shape, first_key=first_key).to(device)
 
 
 def for_torch(
@@ -83,12 +87,13 @@ def expected(
     is_causal: bool = False,
     scale: float | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """(out, weights) in float64: out from torch's own attention, weights from the formula."""
-    q, k, v = (t.detach().to(torch.float64) for t in (q, k, v))
+    """(out, weights) in float64 on the CPU: out from torch's own attention, weights from
+    the formula."""
+    q, k, v = (t.detach().cpu().to(torch.float64) for t in (q, k, v))
     L, S, E = q.shape[-2], k.shape[-2], q.shape[-1]
-    mask = attn_mask
+    mask = None if attn_mask is None else attn_mask.detach().cpu()
     if mask is not None and mask.dtype != torch.bool:
-        mask = mask.detach().to(torch.float64)
+        mask = mask.to(torch.float64)
 
     torch_mask, torch_causal = for_torch(mask, is_causal, L, S)
     out = F.scaled_dot_product_attention(
@@ -113,7 +118,8 @@ def describe(q, k, v, attn_mask=None, is_causal=False, scale=None) -> str:
 
     def shape(t: torch.Tensor) -> str:
         kind = "" if t.is_contiguous() else "non-contiguous "
-        return f"{kind}{str(t.dtype).removeprefix('torch.')} {tuple(t.shape)}"
+        where = "" if t.device.type == "cpu" else f" on {t.device}"
+        return f"{kind}{str(t.dtype).removeprefix('torch.')} {tuple(t.shape)}{where}"
 
     args = [f"q {shape(q)}", f"k {shape(k)}", f"v {shape(v)}"]
     if attn_mask is not None:
@@ -127,7 +133,8 @@ def describe(q, k, v, attn_mask=None, is_causal=False, scale=None) -> str:
 
 def check_against_torch(solution, q, k, v, attn_mask=None, is_causal=False, scale=None, **tol):
     """Call the solution and compare out and weights with the float64 oracle, within the
-    house tolerance for q's dtype unless rtol and atol are given."""
+    house tolerance for q's dtype unless rtol and atol are given. Both must have q's dtype
+    and live on q's device (assert_close checks both)."""
     __tracebackhide__ = True
     tol = tol or tolerance(q.dtype)
     call = describe(q, k, v, attn_mask, is_causal, scale)
@@ -135,20 +142,30 @@ def check_against_torch(solution, q, k, v, attn_mask=None, is_causal=False, scal
     out, weights = solution.scaled_dot_product_attention(
         q, k, v, attn_mask=attn_mask, is_causal=is_causal, scale=scale
     )
-    assert_close(out, want_out.to(q.dtype), msg=lambda m: f"{call}: out is wrong\n{m}", **tol)
+    like_q = {"device": q.device, "dtype": q.dtype}
+    assert_close(out, want_out.to(**like_q), msg=lambda m: f"{call}: out is wrong\n{m}", **tol)
     assert_close(
-        weights, want_weights.to(q.dtype), msg=lambda m: f"{call}: weights are wrong\n{m}", **tol
+        weights, want_weights.to(**like_q), msg=lambda m: f"{call}: weights are wrong\n{m}", **tol
     )
 
 
 def qkv(
-    seed: int, batch: tuple[int, ...], L: int, S: int, E: int = 4, Ev: int = 6, **kw
+    seed: int,
+    batch: tuple[int, ...],
+    L: int,
+    S: int,
+    E: int = 4,
+    Ev: int = 6,
+    device: str = "cpu",
+    **kw,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Seeded standard-normal q (..., L, E), k (..., S, E), v (..., S, Ev)."""
+    """Seeded standard-normal q (..., L, E), k (..., S, E), v (..., S, Ev), drawn on the CPU
+    and moved to device."""
     gen = torch.Generator().manual_seed(seed)
     q = randn(gen, *batch, L, E, **kw)
     k = randn(gen, *batch, S, E, **kw)
-    return q, k, randn(gen, *batch, S, Ev, **kw)
+    v = randn(gen, *batch, S, Ev, **kw)
+    return q.to(device), k.to(device), v.to(device)
 
 
 # ---------------------------------------------------------------------------- the README
@@ -200,15 +217,17 @@ def test_the_readme_worked_example_gives_the_numbers_it_shows(solution):
 @pytest.mark.parametrize(
     "batch", [(), (3,), (2, 3), (2, 1, 3)], ids=["no-batch", "B", "B-H", "three-batch-dims"]
 )
-def test_output_and_weights_match_torch_for_any_number_of_batch_dims(solution, batch):
-    q, k, v = qkv(1, batch, L=5, S=7)
+@pytest.mark.parametrize("device", DEVICES)
+def test_output_and_weights_match_torch_for_any_number_of_batch_dims(solution, device, batch):
+    q, k, v = qkv(1, batch, L=5, S=7, device=device)
     check_against_torch(solution, q, k, v)
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=["float32", "float64"])
-def test_queries_and_keys_of_different_lengths_match_torch(solution, dtype):
+@pytest.mark.parametrize("device", DEVICES)
+def test_queries_and_keys_of_different_lengths_match_torch(solution, device, dtype):
     for L, S in [(1, 6), (6, 1), (3, 8), (8, 3)]:
-        q, k, v = qkv(2, (2, 3), L=L, S=S, E=5, Ev=3, dtype=dtype)
+        q, k, v = qkv(2, (2, 3), L=L, S=S, E=5, Ev=3, device=device, dtype=dtype)
         check_against_torch(solution, q, k, v)
 
 
@@ -223,89 +242,103 @@ MASK_SHAPES = {
 
 
 @pytest.mark.parametrize("mask_shape", MASK_SHAPES.values(), ids=MASK_SHAPES.keys())
-def test_a_boolean_mask_lets_each_query_attend_only_where_it_is_true(solution, mask_shape):
+@pytest.mark.parametrize("device", DEVICES)
+def test_a_boolean_mask_lets_each_query_attend_only_where_it_is_true(solution, device, mask_shape):
     B, H, L, S = 2, 3, 5, 7
-    q, k, v = qkv(3, (B, H), L, S)
-    mask = bool_mask(torch.Generator().manual_seed(4), mask_shape(B, H, L, S))
+    q, k, v = qkv(3, (B, H), L, S, device=device)
+    mask = bool_mask(torch.Generator().manual_seed(4), mask_shape(B, H, L, S)).to(device)
     check_against_torch(solution, q, k, v, attn_mask=mask)
 
 
 @pytest.mark.parametrize("mask_shape", MASK_SHAPES.values(), ids=MASK_SHAPES.keys())
-def test_a_float_mask_is_added_to_the_scaled_scores(solution, mask_shape):
+@pytest.mark.parametrize("device", DEVICES)
+def test_a_float_mask_is_added_to_the_scaled_scores(solution, device, mask_shape):
     B, H, L, S = 2, 3, 5, 7
-    q, k, v = qkv(5, (B, H), L, S)
-    mask = float_mask(torch.Generator().manual_seed(6), mask_shape(B, H, L, S))
+    q, k, v = qkv(5, (B, H), L, S, device=device)
+    mask = float_mask(torch.Generator().manual_seed(6), mask_shape(B, H, L, S)).to(device)
     check_against_torch(solution, q, k, v, attn_mask=mask)
 
 
-def test_a_float_mask_of_zeros_changes_nothing(solution):
-    q, k, v = qkv(7, (2,), L=4, S=6)
-    check_against_torch(solution, q, k, v, attn_mask=torch.zeros(4, 6, dtype=torch.float64))
+@pytest.mark.parametrize("device", DEVICES)
+def test_a_float_mask_of_zeros_changes_nothing(solution, device):
+    q, k, v = qkv(7, (2,), L=4, S=6, device=device)
+    zeros = torch.zeros(4, 6, dtype=torch.float64, device=device)
+    check_against_torch(solution, q, k, v, attn_mask=zeros)
 
 
 @pytest.mark.parametrize(
     ("L", "S"), [(5, 5), (3, 7), (7, 3), (1, 4), (4, 1)], ids=["L=S", "L<S", "L>S", "L=1", "S=1"]
 )
-def test_causal_attention_counts_from_the_top_left_corner(solution, L, S):
-    q, k, v = qkv(8, (2, 3), L, S)
+@pytest.mark.parametrize("device", DEVICES)
+def test_causal_attention_counts_from_the_top_left_corner(solution, device, L, S):
+    q, k, v = qkv(8, (2, 3), L, S, device=device)
     check_against_torch(solution, q, k, v, is_causal=True)
 
 
 @pytest.mark.parametrize("kind", ["bool", "float"])
 @pytest.mark.parametrize(("L", "S"), [(5, 5), (3, 7), (7, 3)], ids=["L=S", "L<S", "L>S"])
-def test_a_mask_and_is_causal_together_apply_both_restrictions(solution, kind, L, S):
-    q, k, v = qkv(9, (2, 3), L, S)
-    mask = random_mask(kind, torch.Generator().manual_seed(10), (2, 1, L, S), first_key=True)
+@pytest.mark.parametrize("device", DEVICES)
+def test_a_mask_and_is_causal_together_apply_both_restrictions(solution, device, kind, L, S):
+    q, k, v = qkv(9, (2, 3), L, S, device=device)
+    gen = torch.Generator().manual_seed(10)
+    mask = random_mask(kind, gen, (2, 1, L, S), first_key=True, device=device)
     check_against_torch(solution, q, k, v, attn_mask=mask, is_causal=True)
 
 
 @pytest.mark.parametrize("scale", [0.3, 2.0, -0.5])
-def test_a_given_scale_replaces_one_over_sqrt_e(solution, scale):
-    q, k, v = qkv(11, (2,), L=4, S=6, E=9, Ev=2)
+@pytest.mark.parametrize("device", DEVICES)
+def test_a_given_scale_replaces_one_over_sqrt_e(solution, device, scale):
+    q, k, v = qkv(11, (2,), L=4, S=6, E=9, Ev=2, device=device)
     check_against_torch(solution, q, k, v, scale=scale)
 
 
-def test_a_zero_scale_gives_every_allowed_key_the_same_weight(solution):
-    q, k, v = qkv(12, (2,), L=4, S=6)
+@pytest.mark.parametrize("device", DEVICES)
+def test_a_zero_scale_gives_every_allowed_key_the_same_weight(solution, device):
+    q, k, v = qkv(12, (2,), L=4, S=6, device=device)
     check_against_torch(solution, q, k, v, scale=0.0)
     _, weights = solution.scaled_dot_product_attention(q, k, v, scale=0.0)
     assert_close(
         weights,
-        torch.full((2, 4, 6), 1 / 6, dtype=torch.float64),
+        torch.full((2, 4, 6), 1 / 6, dtype=torch.float64, device=device),
         msg=lambda m: f"{describe(q, k, v, scale=0.0)}: expected uniform weights 1/6\n{m}",
     )
 
 
-def test_the_default_scale_uses_the_size_of_q_and_k_not_of_v(solution):
-    q, k, v = qkv(13, (3,), L=4, S=5, E=16, Ev=1)
+@pytest.mark.parametrize("device", DEVICES)
+def test_the_default_scale_uses_the_size_of_q_and_k_not_of_v(solution, device):
+    q, k, v = qkv(13, (3,), L=4, S=5, E=16, Ev=1, device=device)
     check_against_torch(solution, q, k, v)
 
 
 # ---------------------------------------------------------------------------- weights
 
 
-def test_weights_rows_sum_to_one_and_are_zero_at_forbidden_keys(solution):
-    q, k, v = qkv(14, (2, 3), L=6, S=9, dtype=torch.float32)
+@pytest.mark.parametrize("device", DEVICES)
+def test_weights_rows_sum_to_one_and_are_zero_at_forbidden_keys(solution, device):
+    q, k, v = qkv(14, (2, 3), L=6, S=9, device=device, dtype=torch.float32)
     mask = bool_mask(torch.Generator().manual_seed(15), (2, 1, 6, 9), first_key=True)
+    mask = mask.to(device)
     _, weights = solution.scaled_dot_product_attention(q, k, v, attn_mask=mask, is_causal=True)
     call = describe(q, k, v, mask, is_causal=True)
     assert_close(
         weights.sum(dim=-1),
-        torch.ones(2, 3, 6),
+        torch.ones(2, 3, 6, device=device),
         msg=lambda m: f"{call}: each row of weights should sum to 1\n{m}",
     )
-    forbidden = ~(mask & torch.ones(6, 9, dtype=torch.bool).tril()).expand(2, 3, 6, 9)
+    causal = torch.ones(6, 9, dtype=torch.bool, device=device).tril()
+    forbidden = ~(mask & causal).expand(2, 3, 6, 9)
     worst = weights[forbidden].abs().max().item()
     assert worst < 1e-6, f"{call}: a forbidden key got weight {worst:.3g}, expected 0"
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=["float32", "float64"])
-def test_huge_scores_give_finite_and_correct_results(solution, dtype):
+@pytest.mark.parametrize("device", DEVICES)
+def test_huge_scores_give_finite_and_correct_results(solution, device, dtype):
     """Every score is 1e4 plus a number of order one: exp(1e4) overflows in any dtype."""
     gen = torch.Generator().manual_seed(16)
     q, k, v = randn(gen, 2, 5, 4), randn(gen, 2, 7, 4), randn(gen, 2, 7, 3)
     q[..., -1], k[..., -1] = 200.0, 100.0  # adds 200 * 100 / sqrt(4) = 1e4 to every score
-    q, k, v = q.to(dtype), k.to(dtype), v.to(dtype)
+    q, k, v = (t.to(device=device, dtype=dtype) for t in (q, k, v))
     call = describe(q, k, v)
     out, weights = solution.scaled_dot_product_attention(q, k, v)
     assert torch.isfinite(out).all() and torch.isfinite(weights).all(), (
@@ -324,9 +357,10 @@ def test_huge_scores_give_finite_and_correct_results(solution, dtype):
     [torch.float16, torch.bfloat16, torch.float32, torch.float64],
     ids=["float16", "bfloat16", "float32", "float64"],
 )
-def test_the_results_keep_the_dtype_of_q(solution, dtype):
-    q, k, v = qkv(17, (2,), L=4, S=6, dtype=dtype)
-    mask = bool_mask(torch.Generator().manual_seed(18), (4, 6), first_key=True)
+@pytest.mark.parametrize("device", DEVICES)
+def test_the_results_keep_the_dtype_of_q(solution, device, dtype):
+    q, k, v = qkv(17, (2,), L=4, S=6, device=device, dtype=dtype)
+    mask = bool_mask(torch.Generator().manual_seed(18), (4, 6), first_key=True).to(device)
     out, weights = solution.scaled_dot_product_attention(q, k, v, attn_mask=mask, is_causal=True)
     call = describe(q, k, v, mask, is_causal=True)
     assert out.dtype == dtype and weights.dtype == dtype, (
@@ -365,30 +399,34 @@ GRADIENT_CASES = {
 
 
 @pytest.mark.parametrize("case", GRADIENT_CASES.values(), ids=GRADIENT_CASES.keys())
-def test_gradients_for_q_k_and_v_match_torch(solution, case):
+@pytest.mark.parametrize("device", DEVICES)
+def test_gradients_for_q_k_and_v_match_torch(solution, device, case):
+    """The oracle's gradients in float64 on the CPU; the solution's on the device."""
     L, S, kind, is_causal = case
     q, k, v = qkv(21, (2, 2), L, S)
     gen = torch.Generator().manual_seed(22)
     mask = random_mask(kind, gen, (2, 1, L, S), first_key=True)
     upstream = randn(gen, 2, 2, L, 6)
-    call = describe(q, k, v, mask, is_causal)
 
     leaves = [t.clone().requires_grad_() for t in (q, k, v)]
     torch_mask, torch_causal = for_torch(mask, is_causal, L, S)
     want_out = F.scaled_dot_product_attention(*leaves, attn_mask=torch_mask, is_causal=torch_causal)
     want = torch.autograd.grad((want_out * upstream).sum(), leaves)
 
-    leaves = [t.clone().requires_grad_() for t in (q, k, v)]
+    leaves = [t.to(device).requires_grad_() for t in (q, k, v)]
+    mask = None if mask is None else mask.to(device)
+    call = describe(*leaves, mask, is_causal)
     out, _ = solution.scaled_dot_product_attention(*leaves, attn_mask=mask, is_causal=is_causal)
-    got = torch.autograd.grad((out * upstream).sum(), leaves, allow_unused=True)
+    got = torch.autograd.grad((out * upstream.to(device)).sum(), leaves, allow_unused=True)
     for name, g, w in zip("qkv", got, want, strict=True):
         assert g is not None, f"{call}: out does not depend on {name} (no gradient reached it)"
-        assert_close(g, w, msg=lambda m, name=name: f"{call}: gradient of {name}\n{m}")
+        assert_close(g, w.to(device), msg=lambda m, name=name: f"{call}: gradient of {name}\n{m}")
 
 
-def test_gradcheck_passes_for_out_and_weights_in_float64(solution):
-    q, k, v = qkv(23, (2,), L=3, S=4, E=3, Ev=2)
-    mask = float_mask(torch.Generator().manual_seed(24), (3, 4), first_key=True)
+@pytest.mark.parametrize("device", DEVICES)
+def test_gradcheck_passes_for_out_and_weights_in_float64(solution, device):
+    q, k, v = qkv(23, (2,), L=3, S=4, E=3, Ev=2, device=device)
+    mask = float_mask(torch.Generator().manual_seed(24), (3, 4), first_key=True).to(device)
     leaves = [t.clone().requires_grad_() for t in (q, k, v)]
 
     def attention(q, k, v):
@@ -402,14 +440,15 @@ def test_gradcheck_passes_for_out_and_weights_in_float64(solution):
 # ---------------------------------------------------------------------------- properties
 
 
-def test_causal_outputs_ignore_future_keys_and_values(solution):
-    q, k, v = qkv(25, (2,), L=6, S=6)
+@pytest.mark.parametrize("device", DEVICES)
+def test_causal_outputs_ignore_future_keys_and_values(solution, device):
+    q, k, v = qkv(25, (2,), L=6, S=6, device=device)
     out, _ = solution.scaled_dot_product_attention(q, k, v, is_causal=True)
     gen = torch.Generator().manual_seed(26)
     for t in range(6):
         k2, v2 = k.clone(), v.clone()
-        k2[:, t + 1 :] = randn(gen, 2, 5 - t, 4)
-        v2[:, t + 1 :] = randn(gen, 2, 5 - t, 6)
+        k2[:, t + 1 :] = randn(gen, 2, 5 - t, 4).to(device)
+        v2[:, t + 1 :] = randn(gen, 2, 5 - t, 6).to(device)
         out2, _ = solution.scaled_dot_product_attention(q, k2, v2, is_causal=True)
         assert_close(
             out2[:, : t + 1],
@@ -421,9 +460,10 @@ def test_causal_outputs_ignore_future_keys_and_values(solution):
         )
 
 
-def test_shuffling_keys_and_values_together_changes_nothing(solution):
-    q, k, v = qkv(27, (2,), L=4, S=7)
-    perm = torch.randperm(7, generator=torch.Generator().manual_seed(28))
+@pytest.mark.parametrize("device", DEVICES)
+def test_shuffling_keys_and_values_together_changes_nothing(solution, device):
+    q, k, v = qkv(27, (2,), L=4, S=7, device=device)
+    perm = torch.randperm(7, generator=torch.Generator().manual_seed(28)).to(device)
     out, weights = solution.scaled_dot_product_attention(q, k, v)
     out2, weights2 = solution.scaled_dot_product_attention(q, k[:, perm], v[:, perm])
     assert_close(out2, out, msg=lambda m: f"out changed when the keys were shuffled\n{m}")
@@ -439,16 +479,17 @@ def test_the_inputs_are_left_unchanged(solution):
         assert torch.equal(now, then), f"scaled_dot_product_attention modified its input {name}"
 
 
-def layout(gen_seed: int, shape: tuple[int, ...], how: str) -> torch.Tensor:
-    """A float64 tensor of the shape, laid out as asked: contiguous, a transposed view of
-    its last two dims, or every other element of a wider tensor."""
+def layout(gen_seed: int, shape: tuple[int, ...], how: str, device: str = "cpu") -> torch.Tensor:
+    """A float64 tensor of the shape on device, laid out as asked: contiguous, a transposed
+    view of its last two dims, or every other element of a wider tensor (the view is taken
+    on the device, where moving a strided tensor would make it contiguous)."""
     gen = torch.Generator().manual_seed(gen_seed)
     *batch, rows, cols = shape
     if how == "transposed":
-        return randn(gen, *batch, cols, rows).transpose(-1, -2)
+        return randn(gen, *batch, cols, rows).to(device).transpose(-1, -2)
     if how == "strided":
-        return randn(gen, *batch, rows, 2 * cols)[..., ::2]
-    return randn(gen, *shape)
+        return randn(gen, *batch, rows, 2 * cols).to(device)[..., ::2]
+    return randn(gen, *shape).to(device)
 
 
 @st.composite
@@ -473,16 +514,19 @@ def attention_cases(draw):
     }
 
 
+@pytest.mark.parametrize("device", DEVICES)
 @settings(max_examples=30)
 @given(case=attention_cases())
-def test_drawn_shapes_masks_and_memory_layouts_match_torch(solution, case):
+def test_drawn_shapes_masks_and_memory_layouts_match_torch(solution, device, case):
     seed = case["seed"]
     q, k, v = (
-        layout(seed + i, case[name], how)
+        layout(seed + i, case[name], how, device)
         for i, (name, how) in enumerate(zip("qkv", case["layouts"], strict=True))
     )
     gen = torch.Generator().manual_seed(seed + 3)
-    mask = random_mask(case["mask_kind"], gen, case["mask_shape"], first_key=case["is_causal"])
+    mask = random_mask(
+        case["mask_kind"], gen, case["mask_shape"], first_key=case["is_causal"], device=device
+    )
     check_against_torch(solution, q, k, v, attn_mask=mask, is_causal=case["is_causal"])
 
 

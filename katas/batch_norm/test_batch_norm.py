@@ -234,14 +234,21 @@ def test_a_new_module_has_the_parameters_and_buffers_of_nn_batchnorm(solution):
 
 
 @pytest.mark.parametrize("ndim", [2, 4], ids=["BatchNorm1d", "BatchNorm2d"])
-def test_the_state_dict_loads_into_nn_batchnorm_and_back(solution, ndim):
+@pytest.mark.parametrize("device", DEVICES)
+def test_the_state_dict_loads_into_nn_batchnorm_and_back(solution, device, ndim):
+    """nn.BatchNorm on the CPU; ours moved to the device, where every parameter and buffer
+    must follow it."""
     theirs = oracle(ndim, 4)
     state = random_state(4, 1)
     theirs.load_state_dict(state)
-    ours = solution.BatchNorm(4).to(torch.float64)
+    ours = solution.BatchNorm(4).to(device=device, dtype=torch.float64)
     ours.load_state_dict(theirs.state_dict())
     for key, value in ours.state_dict().items():
-        assert_close(value, state[key], msg=lambda m, key=key: f"{key} after load_state_dict\n{m}")
+        assert_close(
+            value,
+            state[key].to(device),
+            msg=lambda m, key=key: f"{key} after load_state_dict on {device}\n{m}",
+        )
 
     fresh = oracle(ndim, 4)
     fresh.load_state_dict(ours.state_dict())
@@ -264,47 +271,54 @@ def test_training_steps_then_eval_match_nn_batchnorm(solution, shape, device):
 
 @pytest.mark.parametrize("momentum", [0.3, 0.75, 1.0, 0.0], ids=lambda m: f"momentum={m}")
 @pytest.mark.parametrize("shape", [SHAPES["N-C"], SHAPES["N-C-H-W"]], ids=["N-C", "N-C-H-W"])
-def test_other_momentum_values_follow_pytorchs_convention(solution, shape, momentum):
-    train_then_eval(solution, shape, momentum=momentum, seed=3)
+@pytest.mark.parametrize("device", DEVICES)
+def test_other_momentum_values_follow_pytorchs_convention(solution, device, shape, momentum):
+    train_then_eval(solution, shape, momentum=momentum, device=device, seed=3)
 
 
 @pytest.mark.parametrize("shape", [SHAPES["N-C"], SHAPES["N-C-L"]], ids=["N-C", "N-C-L"])
-def test_momentum_none_keeps_a_cumulative_average(solution, shape):
-    train_then_eval(solution, shape, momentum=None, seed=4, steps=4)
+@pytest.mark.parametrize("device", DEVICES)
+def test_momentum_none_keeps_a_cumulative_average(solution, device, shape):
+    train_then_eval(solution, shape, momentum=None, device=device, seed=4, steps=4)
 
 
-def test_a_large_eps_is_added_to_the_variance(solution):
-    train_then_eval(solution, SHAPES["N-C-L"], eps=0.5, seed=5)
+@pytest.mark.parametrize("device", DEVICES)
+def test_a_large_eps_is_added_to_the_variance(solution, device):
+    train_then_eval(solution, SHAPES["N-C-L"], eps=0.5, device=device, seed=5)
 
 
-def test_eval_mode_uses_only_the_running_statistics(solution):
+@pytest.mark.parametrize("device", DEVICES)
+def test_eval_mode_uses_only_the_running_statistics(solution, device):
     """A batch of one sample, one value per channel, is fine in eval mode: nothing of the
     batch is used, and nothing is updated."""
     state = random_state(3, 6)
-    ours = built(solution, 3, state).eval()
+    ours = built(solution, 3, state, device=device).eval()
     theirs = oracle(4, 3)
     theirs.load_state_dict(state)
     theirs.eval()
     gen = torch.Generator().manual_seed(7)
     x = batch(gen, (1, 3, 2, 2))
-    call = name(ours, x)
+    x_ours = x.to(device)
+    call = name(ours, x_ours)
     with torch.no_grad():
-        assert_close(ours(x), theirs(x), msg=lambda m: f"{call}: out\n{m}")
+        assert_close(ours(x_ours), theirs(x).to(device), msg=lambda m: f"{call}: out\n{m}")
     for key in BUFFERS:
         assert_close(
             getattr(ours, key),
-            state[key],
+            state[key].to(device),
             msg=lambda m, key=key: f"{call}: {key} must not change in eval mode\n{m}",
         )
 
 
 @pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, torch.float32])
 @pytest.mark.parametrize("shape", [SHAPES["N-C"], SHAPES["N-C-H-W"]], ids=["N-C", "N-C-H-W"])
-def test_a_module_cast_to_a_lower_precision_keeps_it(solution, shape, dtype):
+@pytest.mark.parametrize("device", DEVICES)
+def test_a_module_cast_to_a_lower_precision_keeps_it(solution, device, shape, dtype):
     """The module and x in dtype; the oracle runs in float64 on the same rounded inputs."""
-    train_then_eval(solution, shape, dtype=dtype, seed=8, steps=2)
+    train_then_eval(solution, shape, dtype=dtype, device=device, seed=8, steps=2)
 
 
+@pytest.mark.parametrize("device", DEVICES)
 @settings(max_examples=30)
 @given(
     N=st.integers(2, 5),
@@ -314,8 +328,11 @@ def test_a_module_cast_to_a_lower_precision_keeps_it(solution, shape, dtype):
     eps=st.sampled_from([1e-5, 1e-3, 0.3]),
     seed=st.integers(0, 2**16),
 )
-def test_drawn_shapes_and_settings_match_nn_batchnorm(solution, N, C, spatial, momentum, eps, seed):
-    train_then_eval(solution, (N, C, *spatial), momentum=momentum, eps=eps, seed=seed, steps=2)
+def test_drawn_shapes_and_settings_match_nn_batchnorm(
+    solution, device, N, C, spatial, momentum, eps, seed
+):
+    shape = (N, C, *spatial)
+    train_then_eval(solution, shape, momentum=momentum, eps=eps, device=device, seed=seed, steps=2)
 
 
 def test_the_input_is_left_unchanged(solution):

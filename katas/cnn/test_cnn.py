@@ -53,9 +53,12 @@ def build(solution, in_channels=1, num_classes=10, seed=0, dtype=torch.float64, 
     return load_weights(model.to(device=device, dtype=dtype), seed)
 
 
-def images(seed: int, B: int, C: int, H: int, W: int, dtype=torch.float64) -> torch.Tensor:
+def images(
+    seed: int, B: int, C: int, H: int, W: int, dtype=torch.float64, device="cpu"
+) -> torch.Tensor:
+    """Seeded N(0, 1) images, drawn on the CPU and moved to dtype and device."""
     gen = torch.Generator().manual_seed(seed)
-    return torch.randn(B, C, H, W, generator=gen, dtype=torch.float64).to(dtype)
+    return torch.randn(B, C, H, W, generator=gen, dtype=torch.float64).to(device, dtype)
 
 
 def pipeline(params: dict[str, torch.Tensor], x: torch.Tensor) -> torch.Tensor:
@@ -157,30 +160,33 @@ def test_the_default_arguments_are_one_channel_and_ten_classes(solution):
 
 
 @pytest.mark.parametrize(("H", "W"), SIZES, ids=SIZE_IDS)
-def test_any_image_of_at_least_4x4_gives_one_row_of_logits_per_image(solution, H, W):
-    model = build(solution, in_channels=3, num_classes=5, dtype=torch.float32)
-    x = images(1, 2, 3, H, W, dtype=torch.float32)
+@pytest.mark.parametrize("device", DEVICES)
+def test_any_image_of_at_least_4x4_gives_one_row_of_logits_per_image(solution, device, H, W):
+    model = build(solution, in_channels=3, num_classes=5, dtype=torch.float32, device=device)
+    x = images(1, 2, 3, H, W, dtype=torch.float32, device=device)
     call = describe(3, 5, x)
     out = run(model, x, call)
     assert tuple(out.shape) == (2, 5), (
         f"{call} returned shape {tuple(out.shape)}; expected (2, 5): the adaptive average "
         "pool makes every map 7 x 7 before fc"
     )
+    assert out.device == x.device, f"{call} returned logits on {out.device}"
 
 
 @pytest.mark.parametrize(("H", "W"), SIZES, ids=SIZE_IDS)
 @pytest.mark.parametrize(
     ("in_channels", "num_classes"), [(1, 10), (3, 4)], ids=["default", "rgb-4-classes"]
 )
+@pytest.mark.parametrize("device", DEVICES)
 def test_the_logits_match_the_functional_pipeline_in_float64(
-    solution, in_channels, num_classes, H, W
+    solution, device, in_channels, num_classes, H, W
 ):
-    model = build(solution, in_channels, num_classes, seed=2)
-    x = images(3, 3, in_channels, H, W)
+    model = build(solution, in_channels, num_classes, seed=2, device=device)
+    x = images(3, 3, in_channels, H, W, device=device)
     call = describe(in_channels, num_classes, x)
     assert_close(
         run(model, x, call),
-        expected(model, x),
+        expected(model, x).to(x.device),
         msg=lambda m: (
             f"{call}: the logits differ from conv-relu-pool twice, adaptive "
             f"pool to 7x7, flatten, fc\n{m}"
@@ -193,16 +199,21 @@ def test_the_logits_match_the_functional_pipeline_in_float64(
     [torch.float16, torch.bfloat16, torch.float32],
     ids=["float16", "bfloat16", "float32"],
 )
-def test_the_logits_keep_the_dtype_of_the_input(solution, dtype):
-    model = build(solution, in_channels=1, num_classes=10, seed=4, dtype=dtype)
-    x = images(5, 2, 1, 28, 28, dtype=dtype)
+@pytest.mark.parametrize("device", DEVICES)
+def test_the_logits_keep_the_dtype_of_the_input(solution, device, dtype):
+    model = build(solution, in_channels=1, num_classes=10, seed=4, dtype=dtype, device=device)
+    x = images(5, 2, 1, 28, 28, dtype=dtype, device=device)
     call = describe(1, 10, x)
     out = run(model, x, call)
     assert out.dtype == dtype, f"{call} returned {out.dtype}; expected {dtype}"
-    # rounding to dtype after every layer: a relative error of a few units in its last place
+    # rounding to dtype after every layer: a relative error of a few units in its last place;
+    # float32 convolutions on a GPU may use TF32: 10 bits of mantissa
     tol = {torch.float16: 2e-2, torch.bfloat16: 1e-1}.get(dtype)
+    if dtype == torch.float32 and device == "cuda":
+        tol = 1e-2
     tol = {"rtol": tol, "atol": tol} if tol else tolerance(dtype)
-    assert_close(out, expected(model, x).to(dtype), msg=lambda m: f"{call}\n{m}", **tol)
+    want = expected(model, x).to(device=x.device, dtype=dtype)
+    assert_close(out, want, msg=lambda m: f"{call}\n{m}", **tol)
 
 
 @pytest.mark.parametrize("device", DEVICES)
@@ -219,18 +230,24 @@ def test_the_logits_live_on_the_device_of_the_input(solution, device):
 
 
 @pytest.mark.parametrize(("H", "W"), [(28, 28), (29, 31)], ids=["28x28", "29x31"])
-def test_gradients_for_every_parameter_and_the_input_match_the_pipeline(solution, H, W):
-    model = build(solution, in_channels=2, num_classes=6, seed=8)
-    x = images(9, 2, 2, H, W).requires_grad_()
+@pytest.mark.parametrize("device", DEVICES)
+def test_gradients_for_every_parameter_and_the_input_match_the_pipeline(solution, device, H, W):
+    """The pipeline's gradients in float64 on the CPU, on copies of the model's parameters;
+    the model's own on the device."""
+    model = build(solution, in_channels=2, num_classes=6, seed=8, device=device)
+    x = images(9, 2, 2, H, W, device=device).requires_grad_()
     upstream = torch.randn(2, 6, generator=torch.Generator().manual_seed(10), dtype=torch.float64)
     call = describe(2, 6, x)
     params = dict(model.named_parameters())
+    copies = {k: p.detach().cpu().requires_grad_() for k, p in params.items()}
+    oracle_leaves = [x.detach().cpu().requires_grad_(), *copies.values()]
+    want = torch.autograd.grad((pipeline(copies, oracle_leaves[0]) * upstream).sum(), oracle_leaves)
     leaves = [x, *params.values()]
-    want = torch.autograd.grad((pipeline(params, x) * upstream).sum(), leaves)
-    got = torch.autograd.grad((run(model, x, call) * upstream).sum(), leaves, allow_unused=True)
+    out = run(model, x, call)
+    got = torch.autograd.grad((out * upstream.to(device)).sum(), leaves, allow_unused=True)
     for name, g, w in zip(["x", *params], got, want, strict=True):
         assert g is not None, f"{call}: the logits do not depend on {name}"
-        assert_close(g, w, msg=lambda m, name=name: f"{call}: gradient of {name}\n{m}")
+        assert_close(g, w.to(device), msg=lambda m, name=name: f"{call}: gradient of {name}\n{m}")
 
 
 def test_the_input_is_left_unchanged(solution):

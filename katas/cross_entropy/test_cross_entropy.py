@@ -82,14 +82,20 @@ def softmax_rows(x: np.ndarray) -> np.ndarray:
 
 
 def classification(
-    n: int = 12, c: int = 5, seed: int = 0, n_ignored: int = 0, ignore_index: int = -100
+    n: int = 12,
+    c: int = 5,
+    seed: int = 0,
+    n_ignored: int = 0,
+    ignore_index: int = -100,
+    device: str = "cpu",
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """(N, C) float64 logits with O(1) losses and (N,) targets, n_ignored of them ignored."""
+    """(N, C) float64 logits with O(1) losses and (N,) targets, n_ignored of them ignored,
+    drawn on the CPU and moved to device."""
     g = torch.Generator().manual_seed(seed)
     logits = 2 * torch.randn(n, c, generator=g, dtype=torch.float64)
     target = torch.randint(0, c, (n,), generator=g)
     target[torch.randperm(n, generator=g)[:n_ignored]] = ignore_index
-    return logits, target
+    return logits.to(device), target.to(device)
 
 
 # the keyword settings graded for values and gradients, with every reduction
@@ -103,9 +109,10 @@ OPTIONS = [
 ]
 
 
-def call_text(options: dict, reduction: str) -> str:
+def call_text(options: dict, reduction: str, device: str = "cpu") -> str:
     kwargs = "".join(f", {k}={v!r}" for k, v in options.items())
-    return f"cross_entropy(logits, target{kwargs}, reduction={reduction!r})"
+    where = "" if device == "cpu" else f" on {device}"
+    return f"cross_entropy(logits, target{kwargs}, reduction={reduction!r}){where}"
 
 
 # --- the README's worked example -------------------------------------------------------------
@@ -268,12 +275,16 @@ def test_one_hot_categorical_cross_entropy_equals_cross_entropy_of_log_probabili
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 @pytest.mark.parametrize(("options", "n_ignored"), OPTIONS)
-def test_cross_entropy_matches_torch(solution, options, n_ignored, reduction):
+@pytest.mark.parametrize("device", DEVICES)
+def test_cross_entropy_matches_torch(solution, device, options, n_ignored, reduction):
     ignore_index = options.get("ignore_index", -100)
     logits, target = classification(seed=4, n_ignored=n_ignored, ignore_index=ignore_index)
-    result = solution.cross_entropy(logits, target, **options, reduction=reduction)
+    result = solution.cross_entropy(
+        logits.to(device), target.to(device), **options, reduction=reduction
+    )
     expected = F.cross_entropy(logits, target, **options, reduction=reduction)
-    assert_close(result, expected, msg=lambda m: f"{call_text(options, reduction)}: {m}")
+    call = call_text(options, reduction, device)
+    assert_close(result, expected.to(device), msg=lambda m: f"{call}: {m}")
 
 
 @pytest.mark.parametrize("device", DEVICES)
@@ -294,32 +305,36 @@ def test_cross_entropy_values_and_gradients_live_on_the_device_of_the_logits(sol
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 @pytest.mark.parametrize(("options", "n_ignored"), OPTIONS)
-def test_cross_entropy_gradients_match_torch(solution, options, n_ignored, reduction):
+@pytest.mark.parametrize("device", DEVICES)
+def test_cross_entropy_gradients_match_torch(solution, device, options, n_ignored, reduction):
     ignore_index = options.get("ignore_index", -100)
     logits, target = classification(seed=5, n_ignored=n_ignored, ignore_index=ignore_index)
     # "none" is weighted per row, so every row's gradient is checked on its own
     weights = torch.rand(logits.shape[0], generator=torch.Generator().manual_seed(6)) + 0.5
     weights = weights.double() if reduction == "none" else 1.0
+    call = call_text(options, reduction, device)
 
-    mine = logits.clone().requires_grad_()
-    result = solution.cross_entropy(mine, target, **options, reduction=reduction)
-    (result * weights).sum().backward()
+    mine = logits.clone().to(device).requires_grad_()
+    result = solution.cross_entropy(mine, target.to(device), **options, reduction=reduction)
+    mine_weights = weights.to(device) if reduction == "none" else weights
+    (result * mine_weights).sum().backward()
     theirs = logits.clone().requires_grad_()
     expected = F.cross_entropy(theirs, target, **options, reduction=reduction)
     (expected * weights).sum().backward()
-    assert mine.grad is not None, f"{call_text(options, reduction)} is not differentiable"
+    assert mine.grad is not None, f"{call} is not differentiable"
     assert_close(
         mine.grad,
-        theirs.grad,
-        msg=lambda m: f"gradient of {call_text(options, reduction)} w.r.t. logits: {m}",
+        theirs.grad.to(device),
+        msg=lambda m: f"gradient of {call} w.r.t. logits: {m}",
     )
 
 
 @pytest.mark.parametrize("label_smoothing", [0.0, 0.1], ids=["plain", "smoothed"])
 @pytest.mark.parametrize("reduction", ["none", "mean"])
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=str)
+@pytest.mark.parametrize("device", DEVICES)
 def test_logits_of_plus_minus_1e4_give_finite_exact_losses_and_gradients(
-    solution, dtype, reduction, label_smoothing
+    solution, device, dtype, reduction, label_smoothing
 ):
     # each row's target loss is 2e4, 0, 1e4 and 2e4 + log 2: huge, and finite
     logits = torch.tensor(
@@ -327,43 +342,45 @@ def test_logits_of_plus_minus_1e4_give_finite_exact_losses_and_gradients(
     )
     target = torch.tensor([1, 1, 0, 2])
     kwargs = {"label_smoothing": label_smoothing, "reduction": reduction}
-    call = f"cross_entropy(±1e4 logits in {dtype}, target, {kwargs})"
+    where = "" if device == "cpu" else f" on {device}"
+    call = f"cross_entropy(±1e4 logits in {dtype}{where}, target, {kwargs})"
 
-    mine = logits.clone().requires_grad_()
-    result = solution.cross_entropy(mine, target, **kwargs)
+    mine = logits.clone().to(device).requires_grad_()
+    result = solution.cross_entropy(mine, target.to(device), **kwargs)
     theirs = logits.double().requires_grad_()
     expected = F.cross_entropy(theirs, target, **kwargs)
     assert torch.isfinite(result).all(), f"{call} = {result}, expected finite {expected}"
-    assert_close(result, expected.to(dtype), msg=lambda m: f"{call}: {m}")
+    like_mine = {"device": device, "dtype": dtype}
+    assert_close(result, expected.to(**like_mine), msg=lambda m: f"{call}: {m}")
 
     result.sum().backward()
     expected.sum().backward()
     assert mine.grad is not None, f"{call} is not differentiable"
     assert torch.isfinite(mine.grad).all(), f"gradient of {call} is not finite: {mine.grad}"
-    assert_close(mine.grad, theirs.grad.to(dtype), msg=lambda m: f"gradient of {call}: {m}")
+    assert_close(mine.grad, theirs.grad.to(**like_mine), msg=lambda m: f"gradient of {call}: {m}")
 
 
 # --- cross_entropy: types, shapes, dtypes, errors ------------------------------------------
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)
-def test_mean_and_sum_return_a_0d_tensor_and_none_one_loss_per_row(solution, reduction):
-    logits, target = classification(n=6, seed=7, n_ignored=2)
+@pytest.mark.parametrize("device", DEVICES)
+def test_mean_and_sum_return_a_0d_tensor_and_none_one_loss_per_row(solution, device, reduction):
+    logits, target = classification(n=6, seed=7, n_ignored=2, device=device)
     result = solution.cross_entropy(logits, target, reduction=reduction)
     expected_shape = (6,) if reduction == "none" else ()
+    call = call_text({}, reduction, device)
     assert isinstance(result, torch.Tensor), (
-        f"cross_entropy(..., reduction={reduction!r}) returned {type(result).__name__}, "
-        "expected a torch.Tensor"
+        f"{call} returned {type(result).__name__}, expected a torch.Tensor"
     )
     assert tuple(result.shape) == expected_shape, (
-        f"cross_entropy(..., reduction={reduction!r}) has shape {tuple(result.shape)}, "
-        f"expected {expected_shape}"
+        f"{call} has shape {tuple(result.shape)}, expected {expected_shape}"
     )
+    assert result.device == logits.device, f"{call} returned a tensor on {result.device}"
     if reduction == "none":
         ignored = target == -100
         assert (result[ignored] == 0).all(), (
-            f"cross_entropy(..., reduction='none') at ignored rows is {result[ignored]}, "
-            "expected exactly 0"
+            f"{call} at ignored rows is {result[ignored]}, expected exactly 0"
         )
 
 
@@ -376,28 +393,50 @@ TOLERANCES = {
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 @pytest.mark.parametrize("dtype", list(TOLERANCES), ids=str)
-def test_the_loss_has_the_dtype_of_the_logits(solution, dtype, reduction):
+@pytest.mark.parametrize("device", DEVICES)
+def test_the_loss_has_the_dtype_of_the_logits(solution, device, dtype, reduction):
     logits, target = classification(seed=8, n_ignored=3)
     logits = logits.to(dtype)
-    result = solution.cross_entropy(logits, target, label_smoothing=0.1, reduction=reduction)
+    result = solution.cross_entropy(
+        logits.to(device), target.to(device), label_smoothing=0.1, reduction=reduction
+    )
     expected = F.cross_entropy(logits.double(), target, label_smoothing=0.1, reduction=reduction)
-    call = f"cross_entropy({dtype} logits, target, label_smoothing=0.1, reduction={reduction!r})"
-    assert_close(result, expected.to(dtype), **TOLERANCES[dtype], msg=lambda m: f"{call}: {m}")
+    where = "" if device == "cpu" else f" on {device}"
+    call = (
+        f"cross_entropy({dtype} logits{where}, target, label_smoothing=0.1, "
+        f"reduction={reduction!r})"
+    )
+    assert_close(
+        result,
+        expected.to(device=device, dtype=dtype),
+        **TOLERANCES[dtype],
+        msg=lambda m: f"{call}: {m}",
+    )
 
 
-def test_non_contiguous_logits_and_targets_are_handled(solution):
+@pytest.mark.parametrize("device", DEVICES)
+def test_non_contiguous_logits_and_targets_are_handled(solution, device):
+    """The views are taken on the device: moving a strided tensor would make it contiguous."""
     g = torch.Generator().manual_seed(9)
-    logits = (2 * torch.randn(5, 10, generator=g, dtype=torch.float64)).T  # (10, 5), strided
-    target = torch.randint(0, 5, (20,), generator=g)[::2]
+    drawn_logits = 2 * torch.randn(5, 10, generator=g, dtype=torch.float64)
+    drawn_target = torch.randint(0, 5, (20,), generator=g)
+    logits = drawn_logits.to(device).T  # (10, 5), strided
+    target = drawn_target.to(device)[::2]
     mine = logits.detach().clone().requires_grad_()  # clone keeps the strides
-    assert not mine.is_contiguous()
+    assert not mine.is_contiguous() and not target.is_contiguous()
+    where = "" if device == "cpu" else f" on {device}"
+    call = f"cross_entropy(logits.T, target[::2]){where}"
     result = solution.cross_entropy(mine, target, reduction="none")
-    theirs = logits.detach().clone().requires_grad_()
-    expected = F.cross_entropy(theirs, target, reduction="none")
-    assert_close(result, expected, msg=lambda m: f"cross_entropy(logits.T, target[::2]): {m}")
+    theirs = drawn_logits.T.clone().requires_grad_()
+    expected = F.cross_entropy(theirs, drawn_target[::2], reduction="none")
+    assert_close(result, expected.to(device), msg=lambda m: f"{call}: {m}")
     result.sum().backward()
     expected.sum().backward()
-    assert_close(mine.grad, theirs.grad, msg=lambda m: f"gradient with strided logits: {m}")
+    assert_close(
+        mine.grad,
+        theirs.grad.to(device),
+        msg=lambda m: f"{call}, gradient with strided logits: {m}",
+    )
 
 
 @pytest.mark.parametrize("reduction", ["average", "batchmean", "MEAN", ""])
@@ -410,6 +449,7 @@ def test_an_unknown_reduction_raises_value_error(solution, reduction):
 # --- cross_entropy: properties -------------------------------------------------------------
 
 
+@pytest.mark.parametrize("device", DEVICES)
 @settings(max_examples=40)
 @given(
     n=st.integers(1, 10),
@@ -421,7 +461,7 @@ def test_an_unknown_reduction_raises_value_error(solution, reduction):
     n_ignored=st.integers(0, 3),
 )
 def test_cross_entropy_is_non_negative_shift_invariant_and_matches_torch(
-    solution, n, c, seed, scale, shift, label_smoothing, n_ignored
+    solution, device, n, c, seed, scale, shift, label_smoothing, n_ignored
 ):
     g = torch.Generator().manual_seed(seed)
     logits = scale * torch.randn(n, c, generator=g, dtype=torch.float64)
@@ -429,14 +469,16 @@ def test_cross_entropy_is_non_negative_shift_invariant_and_matches_torch(
     target[: min(n_ignored, n - 1)] = -100  # at least one row is kept
     row_shifts = shift * torch.rand(n, 1, generator=g, dtype=torch.float64)
     kwargs = {"label_smoothing": label_smoothing, "reduction": "none"}
-    call = f"cross_entropy(logits {tuple(logits.shape)}, target, {kwargs})"
+    where = "" if device == "cpu" else f" on {device}"
+    call = f"cross_entropy(logits {tuple(logits.shape)}{where}, target, {kwargs})"
+    target_on = target.to(device)
 
-    result = solution.cross_entropy(logits, target, **kwargs)
+    result = solution.cross_entropy(logits.to(device), target_on, **kwargs)
     assert (result >= -1e-12).all(), f"{call} has negative losses: {result}"
-    shifted = solution.cross_entropy(logits + row_shifts, target, **kwargs)
+    shifted = solution.cross_entropy((logits + row_shifts).to(device), target_on, **kwargs)
     assert_close(shifted, result, msg=lambda m: f"{call} changed when rows were shifted: {m}")
     expected = F.cross_entropy(logits, target, **kwargs)
-    assert_close(result, expected, msg=lambda m: f"{call}: {m}")
-    mean = solution.cross_entropy(logits, target, label_smoothing=label_smoothing)
+    assert_close(result, expected.to(device), msg=lambda m: f"{call}: {m}")
+    mean = solution.cross_entropy(logits.to(device), target_on, label_smoothing=label_smoothing)
     expected_mean = F.cross_entropy(logits, target, label_smoothing=label_smoothing)
-    assert_close(mean, expected_mean, msg=lambda m: f"the 'mean' of {call}: {m}")
+    assert_close(mean, expected_mean.to(device), msg=lambda m: f"the 'mean' of {call}: {m}")

@@ -28,12 +28,13 @@ def seeded(seed: int, device: str = "cpu") -> torch.Generator:
     return torch.Generator(device=device).manual_seed(seed)
 
 
-def nonzero_inputs(seed: int, *shape: int, dtype=torch.float64) -> torch.Tensor:
-    """Values in [-2, -0.5] or [0.5, 2], never 0, so that a zero in the output is a drop."""
+def nonzero_inputs(seed: int, *shape: int, dtype=torch.float64, device="cpu") -> torch.Tensor:
+    """Values in [-2, -0.5] or [0.5, 2], never 0, so that a zero in the output is a drop;
+    drawn on the CPU and moved to dtype and device."""
     gen = seeded(seed)
     size = 0.5 + 1.5 * torch.rand(shape, generator=gen, dtype=torch.float64)
     sign = torch.where(torch.rand(shape, generator=gen) < 0.5, -1.0, 1.0)
-    return (size * sign).to(dtype)
+    return (size * sign).to(device=device, dtype=dtype)
 
 
 def call(x: torch.Tensor, p: float, training: bool = True, generator: str = "seeded") -> str:
@@ -102,29 +103,32 @@ def test_the_readme_worked_example_gives_the_numbers_it_shows(solution):
 
 
 @pytest.mark.parametrize("p", [0.1, 0.3, 0.5, 0.8, 0.97])
-def test_each_element_is_zeroed_with_probability_p(solution, p):
-    x = nonzero_inputs(1, 400, 500, dtype=torch.float32)
-    out = solution.dropout(x, p, generator=seeded(2))
+@pytest.mark.parametrize("device", DEVICES)
+def test_each_element_is_zeroed_with_probability_p(solution, device, p):
+    x = nonzero_inputs(1, 400, 500, dtype=torch.float32, device=device)
+    out = solution.dropout(x, p, generator=seeded(2, device))
     what = call(x, p)
     kept = check_survivors(out, x, p, what)
     assert_binomial(int((~kept).sum()), x.numel(), p, what)
 
 
 @pytest.mark.parametrize("p", [0.2, 0.6])
-def test_the_expected_output_equals_the_input(solution, p):
+@pytest.mark.parametrize("device", DEVICES)
+def test_the_expected_output_equals_the_input(solution, device, p):
     """Per column: the mean of N draws of x_j / (1 - p) * Bernoulli(1 - p) is x_j within
     Z * |x_j| * sqrt(p / (1 - p) / N)."""
     row = torch.linspace(-2, 3, 16, dtype=torch.float64)
     row[row == 0] = 1.0
     N = 20_000
-    x = row.expand(N, 16)
-    out = solution.dropout(x, p, generator=seeded(3))
+    x = row.to(device).expand(N, 16)
+    out = solution.dropout(x, p, generator=seeded(3, device))
     what = call(x, p)
+    means = out.mean(0).cpu()
     bound = Z * row.abs() * math.sqrt(p / (1 - p) / N)
-    worst = ((out.mean(0) - row).abs() / bound).max().item()
+    worst = ((means - row).abs() / bound).max().item()
     assert worst < 1, (
         f"{what} with every row equal to {[round(v, 2) for v in row.tolist()]}: the column "
-        f"means are {[round(v, 3) for v in out.mean(0).tolist()]}; expected the row back "
+        f"means are {[round(v, 3) for v in means.tolist()]}; expected the row back "
         f"within {Z} standard errors (inverted dropout keeps E[out] = x)"
     )
 
@@ -140,14 +144,15 @@ def chi_square_of_counts(counts: torch.Tensor, n: int, q: float) -> tuple[float,
 
 
 @pytest.mark.parametrize("dim", [1, 0], ids=["per-row", "per-column"])
-def test_no_mask_is_shared_between_rows_or_columns(solution, dim):
+@pytest.mark.parametrize("device", DEVICES)
+def test_no_mask_is_shared_between_rows_or_columns(solution, device, dim):
     """If every element is zeroed independently, each row's (column's) zero count is
     Binomial(n, p): their spread must be neither too small (one mask for every row) nor
     too large (one draw per row), by a chi-square test at P_MIN on either side."""
     p = 0.5
-    x = nonzero_inputs(4, 600, 200, dtype=torch.float32)
-    out = solution.dropout(x, p, generator=seeded(5))
-    zeros = (out == 0).sum(dim)  # one count per row (or column)
+    x = nonzero_inputs(4, 600, 200, dtype=torch.float32, device=device)
+    out = solution.dropout(x, p, generator=seeded(5, device))
+    zeros = (out == 0).sum(dim).cpu()  # one count per row (or column)
     n = x.shape[dim]
     lower, upper, df = chi_square_of_counts(zeros, n, p)
     what = call(x, p)
@@ -159,10 +164,11 @@ def test_no_mask_is_shared_between_rows_or_columns(solution, dim):
     )
 
 
-def test_a_three_dim_input_gets_a_different_mask_for_every_position(solution):
-    x = nonzero_inputs(6, 8, 16, 32, dtype=torch.float32)
-    out = solution.dropout(x, 0.5, generator=seeded(7))
-    mask = (out != 0).reshape(-1, 32)
+@pytest.mark.parametrize("device", DEVICES)
+def test_a_three_dim_input_gets_a_different_mask_for_every_position(solution, device):
+    x = nonzero_inputs(6, 8, 16, 32, dtype=torch.float32, device=device)
+    out = solution.dropout(x, 0.5, generator=seeded(7, device))
+    mask = (out != 0).reshape(-1, 32).cpu()
     distinct = torch.unique(mask, dim=0).shape[0]
     assert distinct > 100, (
         f"{call(x, 0.5)}: only {distinct} distinct masks over the 128 rows of the last dim; "
@@ -170,15 +176,18 @@ def test_a_three_dim_input_gets_a_different_mask_for_every_position(solution):
     )
 
 
+@pytest.mark.parametrize("device", DEVICES)
 @settings(max_examples=30)
 @given(
     shape=st.lists(st.integers(0, 5), max_size=4),
     p=st.one_of(st.just(0.0), st.just(1.0), st.floats(0.0, 1.0)),
     seed=st.integers(0, 2**16),
 )
-def test_drawn_shapes_and_probabilities_give_zeros_and_scaled_survivors(solution, shape, p, seed):
-    x = nonzero_inputs(seed, *shape)
-    out = solution.dropout(x, p, generator=seeded(seed + 1))
+def test_drawn_shapes_and_probabilities_give_zeros_and_scaled_survivors(
+    solution, device, shape, p, seed
+):
+    x = nonzero_inputs(seed, *shape, device=device)
+    out = solution.dropout(x, p, generator=seeded(seed + 1, device))
     what = call(x, p)
     kept = check_survivors(out, x, p, what)
     if p == 1.0:
@@ -191,17 +200,19 @@ def test_drawn_shapes_and_probabilities_give_zeros_and_scaled_survivors(solution
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=["float32", "float64"])
-def test_p_zero_returns_the_input(solution, dtype):
-    x = nonzero_inputs(8, 30, 40, dtype=dtype)
-    out = solution.dropout(x, 0.0, generator=seeded(9))
+@pytest.mark.parametrize("device", DEVICES)
+def test_p_zero_returns_the_input(solution, device, dtype):
+    x = nonzero_inputs(8, 30, 40, dtype=dtype, device=device)
+    out = solution.dropout(x, 0.0, generator=seeded(9, device))
     assert_close(out, x, rtol=0, atol=0, msg=lambda m: f"{call(x, 0.0)} must return x\n{m}")
 
 
-def test_p_one_returns_zeros_and_zero_gradients_never_nan(solution):
-    x = nonzero_inputs(10, 30, 40).requires_grad_()
-    out = solution.dropout(x, 1.0, generator=seeded(11))
+@pytest.mark.parametrize("device", DEVICES)
+def test_p_one_returns_zeros_and_zero_gradients_never_nan(solution, device):
+    x = nonzero_inputs(10, 30, 40, device=device).requires_grad_()
+    out = solution.dropout(x, 1.0, generator=seeded(11, device))
     assert_close(
-        out, torch.zeros(30, 40, dtype=torch.float64), rtol=0, atol=0,
+        out, torch.zeros(30, 40, dtype=torch.float64, device=device), rtol=0, atol=0,
         msg=lambda m: f"{call(x, 1.0)} must return zeros (not 0 / 0 = NaN)\n{m}",
     )  # fmt: skip
     (grad,) = torch.autograd.grad(out.sum(), x, allow_unused=True)
@@ -213,9 +224,10 @@ def test_p_one_returns_zeros_and_zero_gradients_never_nan(solution):
 
 
 @pytest.mark.parametrize("p", [0.0, 0.5, 1.0])
-def test_evaluation_mode_returns_the_input(solution, p):
-    x = nonzero_inputs(12, 30, 40)
-    out = solution.dropout(x, p, training=False, generator=seeded(13))
+@pytest.mark.parametrize("device", DEVICES)
+def test_evaluation_mode_returns_the_input(solution, device, p):
+    x = nonzero_inputs(12, 30, 40, device=device)
+    out = solution.dropout(x, p, training=False, generator=seeded(13, device))
     assert_close(
         out, x, rtol=0, atol=0,
         msg=lambda m: f"{call(x, p, training=False)} must return x unchanged\n{m}",
@@ -241,22 +253,24 @@ def test_p_outside_zero_one_raises_value_error(solution, p, training):
 # ---------------------------------------------------------------------------- the generator
 
 
-def test_the_same_seed_gives_the_same_mask_and_other_seeds_other_masks(solution):
-    x = nonzero_inputs(18, 50, 60)
-    first = solution.dropout(x, 0.5, generator=seeded(19))
-    again = solution.dropout(x, 0.5, generator=seeded(19))
+@pytest.mark.parametrize("device", DEVICES)
+def test_the_same_seed_gives_the_same_mask_and_other_seeds_other_masks(solution, device):
+    x = nonzero_inputs(18, 50, 60, device=device)
+    first = solution.dropout(x, 0.5, generator=seeded(19, device))
+    again = solution.dropout(x, 0.5, generator=seeded(19, device))
     assert torch.equal(first, again), (
         f"{call(x, 0.5)} twice with generators seeded 19 gave different outputs: draw "
         "from the generator you are given"
     )
-    other = solution.dropout(x, 0.5, generator=seeded(20))
+    other = solution.dropout(x, 0.5, generator=seeded(20, device))
     assert not torch.equal(first, other), (
         f"{call(x, 0.5)} with generators seeded 19 and 20 gave the same mask"
     )
 
 
-def test_without_a_generator_the_default_one_is_used(solution):
-    x = nonzero_inputs(21, 400, 500, dtype=torch.float32)
+@pytest.mark.parametrize("device", DEVICES)
+def test_without_a_generator_the_default_one_is_used(solution, device):
+    x = nonzero_inputs(21, 400, 500, dtype=torch.float32, device=device)
     out = solution.dropout(x, 0.3)
     what = call(x, 0.3, generator="None")
     kept = check_survivors(out, x, 0.3, what)
@@ -267,10 +281,11 @@ def test_without_a_generator_the_default_one_is_used(solution):
 
 
 @pytest.mark.parametrize("p", [0.25, 0.5])
-def test_the_gradient_flows_through_the_survivors_only_scaled(solution, p):
-    x = nonzero_inputs(22, 30, 40).requires_grad_()
-    upstream = torch.randn(30, 40, generator=seeded(23), dtype=torch.float64)
-    out = solution.dropout(x, p, generator=seeded(24))
+@pytest.mark.parametrize("device", DEVICES)
+def test_the_gradient_flows_through_the_survivors_only_scaled(solution, device, p):
+    x = nonzero_inputs(22, 30, 40, device=device).requires_grad_()
+    upstream = torch.randn(30, 40, generator=seeded(23), dtype=torch.float64).to(device)
+    out = solution.dropout(x, p, generator=seeded(24, device))
     (grad,) = torch.autograd.grad((out * upstream).sum(), x, allow_unused=True)
     what = call(x, p)
     assert grad is not None, f"{what}: the output does not depend on x (no gradient)"
@@ -290,10 +305,11 @@ def test_the_gradient_flows_through_the_survivors_only_scaled(solution, p):
     [torch.float16, torch.bfloat16, torch.float32, torch.float64],
     ids=["float16", "bfloat16", "float32", "float64"],
 )
-def test_the_output_keeps_the_dtype_of_x(solution, dtype):
+@pytest.mark.parametrize("device", DEVICES)
+def test_the_output_keeps_the_dtype_of_x(solution, device, dtype):
     p = 0.3
-    x = nonzero_inputs(25, 200, 500, dtype=dtype)
-    out = solution.dropout(x, p, generator=seeded(26))
+    x = nonzero_inputs(25, 200, 500, dtype=dtype, device=device)
+    out = solution.dropout(x, p, generator=seeded(26, device))
     what = call(x, p)
     kept = check_survivors(out, x, p, what)
     assert_binomial(int((~kept).sum()), x.numel(), p, what)

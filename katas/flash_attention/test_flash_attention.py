@@ -25,18 +25,27 @@ def randn(gen: torch.Generator, *shape: int, dtype: torch.dtype = torch.float64)
 
 
 def qkv(
-    seed: int, batch: tuple[int, ...], L: int, S: int, E: int = 4, Ev: int = 6, **kw
+    seed: int,
+    batch: tuple[int, ...],
+    L: int,
+    S: int,
+    E: int = 4,
+    Ev: int = 6,
+    device: str = "cpu",
+    **kw,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Seeded standard-normal q (..., L, E), k (..., S, E), v (..., S, Ev)."""
+    """Seeded standard-normal q (..., L, E), k (..., S, E), v (..., S, Ev), drawn on the CPU
+    and moved to device."""
     gen = torch.Generator().manual_seed(seed)
     q = randn(gen, *batch, L, E, **kw)
     k = randn(gen, *batch, S, E, **kw)
-    return q, k, randn(gen, *batch, S, Ev, **kw)
+    v = randn(gen, *batch, S, Ev, **kw)
+    return q.to(device), k.to(device), v.to(device)
 
 
 def expected(q, k, v, is_causal: bool = False) -> torch.Tensor:
-    """torch's own attention, in float64."""
-    q, k, v = (t.to(torch.float64) for t in (q, k, v))
+    """torch's own attention, in float64 on the CPU."""
+    q, k, v = (t.cpu().to(torch.float64) for t in (q, k, v))
     return F.scaled_dot_product_attention(q, k, v, is_causal=is_causal)
 
 
@@ -45,7 +54,8 @@ def describe(q, k, v, is_causal=False, block_q=None, block_k=None) -> str:
 
     def shape(t: torch.Tensor) -> str:
         kind = "" if t.is_contiguous() else "non-contiguous "
-        return f"{kind}{str(t.dtype).removeprefix('torch.')} {tuple(t.shape)}"
+        where = "" if t.device.type == "cpu" else f" on {t.device}"
+        return f"{kind}{str(t.dtype).removeprefix('torch.')} {tuple(t.shape)}{where}"
 
     args = [f"q {shape(q)}", f"k {shape(k)}", f"v {shape(v)}"]
     if is_causal:
@@ -65,11 +75,12 @@ def blocks(block_q: int | None, block_k: int | None) -> dict[str, int]:
 
 def check_against_torch(solution, q, k, v, is_causal=False, block_q=None, block_k=None, **tol):
     """Call the solution and compare its output with the float64 oracle, within the house
-    tolerance for q's dtype unless rtol and atol are given."""
+    tolerance for q's dtype unless rtol and atol are given. The output must have q's dtype
+    and live on q's device (assert_close checks both)."""
     __tracebackhide__ = True
     tol = tol or tolerance(q.dtype)
     call = describe(q, k, v, is_causal, block_q, block_k)
-    want = expected(q, k, v, is_causal).to(q.dtype)
+    want = expected(q, k, v, is_causal).to(device=q.device, dtype=q.dtype)
     out = solution.flash_attention(q, k, v, is_causal=is_causal, **blocks(block_q, block_k))
     assert_close(out, want, msg=lambda m: f"{call}: out is wrong\n{m}", **tol)
 
@@ -106,8 +117,9 @@ def test_the_readme_worked_example_gives_the_numbers_it_shows(solution):
 @pytest.mark.parametrize(
     "batch", [(), (3,), (2, 3), (2, 1, 3)], ids=["no-batch", "B", "B-H", "three-batch-dims"]
 )
-def test_the_output_matches_torch_for_any_number_of_batch_dims(solution, batch, is_causal):
-    q, k, v = qkv(1, batch, L=11, S=13)
+@pytest.mark.parametrize("device", DEVICES)
+def test_the_output_matches_torch_for_any_number_of_batch_dims(solution, device, batch, is_causal):
+    q, k, v = qkv(1, batch, L=11, S=13, device=device)
     check_against_torch(solution, q, k, v, is_causal, block_q=4, block_k=5)
 
 
@@ -126,9 +138,12 @@ PARTIAL_BLOCKS = {
 
 @pytest.mark.parametrize("is_causal", [False, True], ids=["full", "causal"])
 @pytest.mark.parametrize("case", PARTIAL_BLOCKS.values(), ids=PARTIAL_BLOCKS.keys())
-def test_blocks_that_do_not_divide_the_lengths_leave_no_query_or_key_out(solution, case, is_causal):
+@pytest.mark.parametrize("device", DEVICES)
+def test_blocks_that_do_not_divide_the_lengths_leave_no_query_or_key_out(
+    solution, device, case, is_causal
+):
     L, S, block_q, block_k = case
-    q, k, v = qkv(2, (2, 3), L, S, E=5, Ev=3)
+    q, k, v = qkv(2, (2, 3), L, S, E=5, Ev=3, device=device)
     check_against_torch(solution, q, k, v, is_causal, block_q, block_k)
 
 
@@ -147,52 +162,59 @@ EXTREME_BLOCKS = {
 
 @pytest.mark.parametrize("is_causal", [False, True], ids=["full", "causal"])
 @pytest.mark.parametrize("case", EXTREME_BLOCKS.values(), ids=EXTREME_BLOCKS.keys())
-def test_blocks_of_one_and_blocks_larger_than_the_input_work(solution, case, is_causal):
+@pytest.mark.parametrize("device", DEVICES)
+def test_blocks_of_one_and_blocks_larger_than_the_input_work(solution, device, case, is_causal):
     L, S, block_q, block_k = case
-    q, k, v = qkv(3, (2,), L, S)
+    q, k, v = qkv(3, (2,), L, S, device=device)
     check_against_torch(solution, q, k, v, is_causal, block_q, block_k)
 
 
 @pytest.mark.parametrize("is_causal", [False, True], ids=["full", "causal"])
-def test_the_default_blocks_of_64_work_for_lengths_past_two_blocks(solution, is_causal):
-    q, k, v = qkv(4, (2,), L=150, S=140, E=8, Ev=4)
+@pytest.mark.parametrize("device", DEVICES)
+def test_the_default_blocks_of_64_work_for_lengths_past_two_blocks(solution, device, is_causal):
+    q, k, v = qkv(4, (2,), L=150, S=140, E=8, Ev=4, device=device)
     check_against_torch(solution, q, k, v, is_causal)
 
 
 @pytest.mark.parametrize(
     ("L", "S"), [(5, 12), (12, 5), (1, 8), (8, 1), (3, 3)], ids=["L<S", "L>S", "L=1", "S=1", "L=S"]
 )
-def test_causal_attention_counts_from_the_top_left_corner(solution, L, S):
-    q, k, v = qkv(5, (2, 3), L, S)
+@pytest.mark.parametrize("device", DEVICES)
+def test_causal_attention_counts_from_the_top_left_corner(solution, device, L, S):
+    q, k, v = qkv(5, (2, 3), L, S, device=device)
     check_against_torch(solution, q, k, v, True, block_q=2, block_k=3)
 
 
-def test_the_scale_uses_the_size_of_q_and_k_not_of_v(solution):
-    q, k, v = qkv(6, (3,), L=6, S=7, E=16, Ev=1)
+@pytest.mark.parametrize("device", DEVICES)
+def test_the_scale_uses_the_size_of_q_and_k_not_of_v(solution, device):
+    q, k, v = qkv(6, (3,), L=6, S=7, E=16, Ev=1, device=device)
     check_against_torch(solution, q, k, v, block_q=4, block_k=3)
 
 
 # ---------------------------------------------------------------------------- stability
 
 
-def huge_scores(dtype: torch.dtype, how: str) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """q (2, 9, 4), k (2, 11, 4), v (2, 11, 3) whose scores are order-one numbers plus:
-    'positive': 1e4 everywhere; 'negative': -1e4 everywhere; 'rising': 0 for key 0, then
-    100 more for each later key; 'falling': 100 less for each later key."""
+def huge_scores(
+    dtype: torch.dtype, how: str, device: str = "cpu"
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """q (2, 9, 4), k (2, 11, 4), v (2, 11, 3) on device whose scores are order-one numbers
+    plus: 'positive': 1e4 everywhere; 'negative': -1e4 everywhere; 'rising': 0 for key 0,
+    then 100 more for each later key; 'falling': 100 less for each later key."""
     gen = torch.Generator().manual_seed(7)
     q, k, v = randn(gen, 2, 9, 4), randn(gen, 2, 11, 4), randn(gen, 2, 11, 3)
     q[..., -1] = 200.0  # a score gains 200 * k[..., -1] / sqrt(4) = 100 * k[..., -1]
     step = torch.arange(11, dtype=torch.float64)
     k[..., -1] = {"positive": 100.0, "negative": -100.0, "rising": step, "falling": -step}[how]
-    return q.to(dtype), k.to(dtype), v.to(dtype)
+    return tuple(t.to(device=device, dtype=dtype) for t in (q, k, v))
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=["float32", "float64"])
 @pytest.mark.parametrize("how", ["positive", "negative", "rising", "falling"])
-def test_huge_scores_give_finite_and_correct_results(solution, how, dtype):
+@pytest.mark.parametrize("device", DEVICES)
+def test_huge_scores_give_finite_and_correct_results(solution, device, how, dtype):
     """exp(1e4) overflows and exp(-1e4) underflows in any dtype; scores rising by 100 per
     key move the running max a lot at every key block, so a stale max or sum shows."""
-    q, k, v = huge_scores(dtype, how)
+    q, k, v = huge_scores(dtype, how, device)
     for is_causal in (False, True):
         call = describe(q, k, v, is_causal, block_q=4, block_k=3)
         out = solution.flash_attention(q, k, v, is_causal=is_causal, block_q=4, block_k=3)
@@ -213,8 +235,9 @@ def test_huge_scores_give_finite_and_correct_results(solution, how, dtype):
     [torch.float16, torch.bfloat16, torch.float32, torch.float64],
     ids=["float16", "bfloat16", "float32", "float64"],
 )
-def test_the_output_keeps_the_dtype_of_q(solution, dtype):
-    q, k, v = qkv(8, (2,), L=20, S=18, dtype=dtype)
+@pytest.mark.parametrize("device", DEVICES)
+def test_the_output_keeps_the_dtype_of_q(solution, device, dtype):
+    q, k, v = qkv(8, (2,), L=20, S=18, device=device, dtype=dtype)
     for is_causal in (False, True):
         out = solution.flash_attention(q, k, v, is_causal=is_causal, block_q=8, block_k=5)
         assert out.dtype == dtype, (
@@ -349,14 +372,15 @@ def test_causal_attention_skips_the_key_blocks_after_each_query_block(solution, 
 # ---------------------------------------------------------------------------- properties
 
 
-def test_causal_outputs_ignore_future_keys_and_values(solution):
-    q, k, v = qkv(12, (2,), L=10, S=10)
+@pytest.mark.parametrize("device", DEVICES)
+def test_causal_outputs_ignore_future_keys_and_values(solution, device):
+    q, k, v = qkv(12, (2,), L=10, S=10, device=device)
     out = solution.flash_attention(q, k, v, is_causal=True, block_q=3, block_k=4)
     gen = torch.Generator().manual_seed(13)
     for t in range(10):
         k2, v2 = k.clone(), v.clone()
-        k2[:, t + 1 :] = randn(gen, 2, 9 - t, 4)
-        v2[:, t + 1 :] = randn(gen, 2, 9 - t, 6)
+        k2[:, t + 1 :] = randn(gen, 2, 9 - t, 4).to(device)
+        v2[:, t + 1 :] = randn(gen, 2, 9 - t, 6).to(device)
         out2 = solution.flash_attention(q, k2, v2, is_causal=True, block_q=3, block_k=4)
         assert_close(
             out2[:, : t + 1],
@@ -376,16 +400,17 @@ def test_the_inputs_are_left_unchanged(solution):
         assert torch.equal(now, then), f"flash_attention modified its input {name}"
 
 
-def layout(seed: int, shape: tuple[int, ...], how: str) -> torch.Tensor:
-    """A float64 tensor of the shape, laid out as asked: contiguous, a transposed view of
-    its last two dims, or every other element of a wider tensor."""
+def layout(seed: int, shape: tuple[int, ...], how: str, device: str = "cpu") -> torch.Tensor:
+    """A float64 tensor of the shape on device, laid out as asked: contiguous, a transposed
+    view of its last two dims, or every other element of a wider tensor (the view is taken
+    on the device, where moving a strided tensor would make it contiguous)."""
     gen = torch.Generator().manual_seed(seed)
     *batch, rows, cols = shape
     if how == "transposed":
-        return randn(gen, *batch, cols, rows).transpose(-1, -2)
+        return randn(gen, *batch, cols, rows).to(device).transpose(-1, -2)
     if how == "strided":
-        return randn(gen, *batch, rows, 2 * cols)[..., ::2]
-    return randn(gen, *shape)
+        return randn(gen, *batch, rows, 2 * cols).to(device)[..., ::2]
+    return randn(gen, *shape).to(device)
 
 
 @st.composite
@@ -406,12 +431,13 @@ def attention_cases(draw):
     }
 
 
+@pytest.mark.parametrize("device", DEVICES)
 @settings(max_examples=30)
 @given(case=attention_cases())
-def test_drawn_shapes_blocks_and_memory_layouts_match_torch(solution, case):
+def test_drawn_shapes_blocks_and_memory_layouts_match_torch(solution, device, case):
     seed = case["seed"]
     q, k, v = (
-        layout(seed + i, case[name], how)
+        layout(seed + i, case[name], how, device)
         for i, (name, how) in enumerate(zip("qkv", case["layouts"], strict=True))
     )
     check_against_torch(solution, q, k, v, case["is_causal"], case["block_q"], case["block_k"])
