@@ -46,6 +46,16 @@ def gpu_text(result: KataResult) -> str:
     return f"{ran} passed"
 
 
+def gpu_ran(results: list[KataResult]) -> bool:
+    """Whether any gpu-marked test ran: only then does the table get a gpu column."""
+    return any(r.gpu and r.gpu["passed"] + r.gpu["failed"] for r in results)
+
+
+def gpu_skipped_line(results: list[KataResult]) -> str:
+    skipped = sum(r.gpu["skipped"] for r in results if r.gpu)
+    return f"{skipped} GPU tests skipped: no CUDA device" if skipped else ""
+
+
 def progress_line(results: list[KataResult]) -> str:
     solved = [r for r in results if r.status == "solved"]
     by_level = ", ".join(
@@ -59,7 +69,7 @@ def progress_line(results: list[KataResult]) -> str:
 
 def terminal_table(results: list[KataResult], impl: str, width: int, color: bool) -> str:
     table = Table(title=f"Grades for {impl}", title_justify="left", expand=False)
-    gpu = any(r.gpu is not None for r in results)
+    gpu = gpu_ran(results)
     for column in ("kata", "level", "status", *(["gpu"] if gpu else []), "time", "why"):
         table.add_column(column, overflow="fold")
     for r in results:
@@ -77,6 +87,8 @@ def terminal_table(results: list[KataResult], impl: str, width: int, color: bool
     )
     console.print(table)
     console.print(progress_line(results))
+    if not gpu and gpu_skipped_line(results):
+        console.print(gpu_skipped_line(results), style="dim")
     return out.getvalue()
 
 
@@ -115,7 +127,7 @@ def markdown(results: list[KataResult], impl: str) -> str:
     def cell(text: str) -> str:
         return text.replace("|", "\\|")
 
-    gpu = any(r.gpu is not None for r in results)
+    gpu = gpu_ran(results)
     columns = ["kata", "level", "status", *(["gpu"] if gpu else []), "time", "why"]
     lines = [
         "",
@@ -128,6 +140,8 @@ def markdown(results: list[KataResult], impl: str) -> str:
         row = [cell(r.name), r.difficulty, status_text(r), *([gpu_text(r)] if gpu else [])]
         lines.append("| " + " | ".join([*row, f"{r.seconds:.1f}s", cell(r.message)]) + " |")
     lines += ["", progress_line(results), ""]
+    if not gpu and gpu_skipped_line(results):
+        lines += [gpu_skipped_line(results), ""]
     return "\n".join(lines)
 
 

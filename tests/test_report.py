@@ -116,6 +116,15 @@ def test_gpu_marked_tests_get_a_column_of_their_own():
     assert "| gpu |" in report.markdown([ran, skipped], "stubs")
 
 
+def test_without_cuda_the_skipped_gpu_tests_are_one_line_not_a_column():
+    skipped = result(P, name="skipped")
+    skipped.gpu_skipped = 3
+    table = report.terminal_table([skipped], "stubs", 200, color=False)
+    assert "┃ gpu " not in table and "3 GPU tests skipped: no CUDA device" in table
+    summary = report.markdown([skipped], "stubs")
+    assert "| gpu |" not in summary and "3 GPU tests skipped: no CUDA device" in summary
+
+
 def test_a_grading_without_gpu_tests_has_no_gpu_column():
     numpy_only = result(P, P, name="numpy_only")
     assert "gpu" not in numpy_only.as_json()
