@@ -35,6 +35,7 @@ def count_gpu_tests(names: list[str]) -> int:
         "gpu",
         "--collect-only",
         "-q",
+        "--report=none",
         "-p",
         "no:cacheprovider",
         *[f"--kata={n}" for n in names],

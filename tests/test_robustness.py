@@ -123,6 +123,12 @@ def test_tests_left_unrun_by_a_stopped_session_are_not_counted_as_passed(tmp_pat
     assert "session stopped" in report["k_b"]["message"], report
 
 
+def test_collecting_only_grades_nothing(tmp_path, monkeypatch):
+    repo = Repo(tmp_path, katas(["k_a"]))
+    assert repo.grade_in_process(monkeypatch, "--impl=sol", "--collect-only") == 0
+    assert not (tmp_path / ".katas" / "report.json").exists()
+
+
 @pytest.fixture
 def make_repo(tmp_path):
     return lambda names: Repo(tmp_path, katas(names))
