@@ -10,9 +10,11 @@ from collections.abc import Callable
 class Parser(argparse.ArgumentParser):
     """`nox -s NAME --` arguments; a mistake is one line, `NAME: why (see --help)`, exit 2."""
 
-    def __init__(self, name: str, **kwargs) -> None:
-        super().__init__(prog=f"nox -s {name} --", **kwargs)
-        self.name = name
+    def __init__(self, name: str | None = None, **kwargs) -> None:
+        # argparse makes subcommands' parsers with prog="nox -s VERB --" and no name
+        kwargs.setdefault("prog", f"nox -s {name} --")
+        super().__init__(**kwargs)
+        self.name = name or self.prog.removeprefix("nox -s ").removesuffix(" --")
 
     def error(self, message: str):  # one line, not argparse's usage block
         self.exit(2, f"{self.name}: {message} (see --help)\n")

@@ -17,7 +17,6 @@ unless --require is given and an assigned kata is not solved.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import subprocess
@@ -25,10 +24,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from dojo import tamper
+from dojo import cli, tamper
 from dojo.catalog import UnknownKata, check_names, load_catalog
-
-REPORT = Path(".katas") / "report.json"
+from dojo.report import DEFAULT_PATH
 
 
 class GradeError(RuntimeError):
@@ -111,7 +109,7 @@ def grade(trusted: Path, solutions: Path, assigned: list[str]) -> dict:
     if manifest is None:  # a main checkout: the trusted files are the reference
         manifest = tamper.make_manifest(trusted, "this checkout")
     changed = tamper.changed_files(solutions, manifest)
-    report = (solutions / REPORT).resolve()
+    report = (solutions / DEFAULT_PATH).resolve()
     report.unlink(missing_ok=True)
     code = run_tests(trusted, solutions, assigned, report)
     if not report.is_file():
@@ -137,7 +135,7 @@ def grade(trusted: Path, solutions: Path, assigned: list[str]) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="nox -s grade --", description=__doc__.split("\n")[0])
+    parser = cli.Parser("grade", description=__doc__.split("\n")[0])
     parser.add_argument("--solutions", type=Path, default=Path("."), help="the learner's checkout")
     parser.add_argument("--assigned", default="", help="kata names (space or comma separated)")
     parser.add_argument("--require", action="store_true", help="fail unless all are solved")

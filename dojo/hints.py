@@ -6,7 +6,6 @@ were shown is kept in `.katas/hints.json` as {kata: shown_count}.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from dataclasses import dataclass
@@ -15,7 +14,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.rule import Rule
 
-from dojo import readme
+from dojo import cli, readme
 from dojo.catalog import Kata, UnknownKata, check_names, load_catalog
 
 ROOT = Path(__file__).resolve().parents[1]  # the repository this harness lives in
@@ -100,9 +99,7 @@ def print_hint(console: Console, hint: Hint) -> None:
 
 
 def main(argv: list[str] | None = None, root: Path = ROOT, console: Console | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="nox -s hint --", description="The next hint of a kata, one per call."
-    )
+    parser = cli.Parser("hint", description="The next hint of a kata, one per call.")
     parser.add_argument("kata", help="the kata's name")
     parser.add_argument("--again", action="store_true", help="show the hints already shown")
     args = parser.parse_args(argv)

@@ -15,7 +15,6 @@ is passed in, so the tests drive it without a terminal, a pytest run, or a real 
 from __future__ import annotations
 
 import ast
-import difflib
 import json
 import math
 import queue
@@ -37,9 +36,10 @@ from rich.text import Text
 
 from dojo import cli, history, readme, stubs
 from dojo.catalog import DIFFICULTIES, Kata, UnknownKata, check_names, load_catalog
+from dojo.progress import SelectionError, load_grades
+from dojo.progress import select as select_katas
 
 FOLDER = Path(".interview")
-STUBS_REPORT = Path(".katas") / "report.json"
 SWAP_MINUTES = 10
 ABANDONED = "abandoned"
 INTERRUPTED = 130  # the shell's code for a run ended by Ctrl-C
@@ -101,14 +101,10 @@ Grader = Callable[[Path, str, Path], Verdict]
 
 def solved_katas(root: Path) -> set[str]:
     """The katas solved in the last grading of the learner's stubs (none without a report)."""
-    try:
-        data = json.loads((root / STUBS_REPORT).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    grades = load_grades(root)
+    if not grades.of_own_work:
         return set()
-    if not isinstance(data, dict) or data.get("impl") != "stubs":
-        return set()
-    katas = data.get("katas", {})
-    return {name for name, entry in katas.items() if entry.get("status") == "solved"}
+    return {name for name in grades.katas if grades.status(name) == "solved"}
 
 
 def _described(difficulty: str | None, tag: str | None) -> str:
@@ -128,16 +124,10 @@ def choose(
     tag: str | None = None,
 ) -> Kata:
     """A kata not yet solved, of that difficulty and with that tag, drawn with rng."""
-    if tag and not any(tag in k.tags for k in catalog.values()):
-        tags = sorted({t for k in catalog.values() for t in k.tags})
-        close = difflib.get_close_matches(tag, tags, n=3, cutoff=0.5)
-        hint = f" Did you mean: {', '.join(close)}?" if close else ""
-        raise InterviewError(f"no kata has the tag '{tag}'.{hint} The tags: {', '.join(tags)}.")
-    matching = [
-        k
-        for k in catalog.values()
-        if (difficulty is None or k.difficulty == difficulty) and (tag is None or tag in k.tags)
-    ]
+    try:
+        matching = select_katas(catalog, [tag] if tag else [], [difficulty] if difficulty else [])
+    except SelectionError as err:
+        raise InterviewError(str(err)) from None
     if not matching:
         raise InterviewError(f"there is no {_described(difficulty, tag)}.")
     left = [k for k in matching if k.name not in solved]
@@ -173,8 +163,12 @@ def make_attempt(root: Path, kata: str, now: datetime) -> Path:
     while folder.exists():
         suffix += 1
         folder = root / FOLDER / f"{stamp}-{suffix}"
+    try:
+        blank = stubs.blank_stub(root, kata)
+    except stubs.StubUnknown as err:
+        raise InterviewError(str(err)) from None
     folder.mkdir(parents=True)
-    (folder / f"{kata}.py").write_text(stubs.blank_stub(root, kata), encoding="utf-8")
+    (folder / f"{kata}.py").write_text(blank, encoding="utf-8")
     return folder
 
 

@@ -35,7 +35,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption(
         "--report",
-        default=".katas/report.json",
+        default=report.DEFAULT_PATH.as_posix(),
         help="where to write the JSON report, relative to the repository ('none' for nowhere)",
     )
 

@@ -3,7 +3,6 @@ the last grading (`.katas/report.json`), never from a new run. `nox -s list` pri
 
 from __future__ import annotations
 
-import argparse
 import difflib
 import io
 import json
@@ -17,11 +16,11 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from dojo import cli
 from dojo.catalog import DIFFICULTIES, Kata, load_catalog
-from dojo.report import SCHEMA, STATUS_STYLE
+from dojo.report import DEFAULT_PATH, SCHEMA, STATUS_STYLE
 
 ROOT = Path(__file__).resolve().parents[1]  # the repository this harness lives in
-REPORT = Path(".katas") / "report.json"
 OWN_WORK = "stubs"  # the impl label of a grading of katas/<name>/<name>.py
 
 
@@ -58,15 +57,15 @@ class Grades:
 
 
 def load_grades(root: Path) -> Grades:
-    path = root / REPORT
+    path = root / DEFAULT_PATH
     if not path.is_file():
         return Grades()
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as err:
-        return Grades(problem=f"{REPORT} could not be read ({err})")
+        return Grades(problem=f"{DEFAULT_PATH} could not be read ({err})")
     if not isinstance(data, dict) or data.get("schema") != SCHEMA:
-        return Grades(problem=f"{REPORT} is not a schema {SCHEMA} report")
+        return Grades(problem=f"{DEFAULT_PATH} is not a schema {SCHEMA} report")
     katas = data.get("katas")
     return Grades(
         impl=str(data.get("impl", "?")),
@@ -152,9 +151,7 @@ def render(katas: Sequence[Kata], grades: Grades, width: int = 100, color: bool 
 
 
 def main(argv: list[str] | None = None, root: Path = ROOT) -> int:
-    parser = argparse.ArgumentParser(
-        prog="nox -s list --", description="Every kata, its last grade, and your progress."
-    )
+    parser = cli.Parser("list", description="Every kata, its last grade, and your progress.")
     parser.add_argument("--tag", action="append", default=[], help="only katas with this tag")
     parser.add_argument(
         "--difficulty",

@@ -14,6 +14,7 @@ from rich.table import Table
 from dojo.outcomes import KataResult
 
 SCHEMA = 1
+DEFAULT_PATH = Path(".katas") / "report.json"  # relative to the repository
 WHY_WIDTH = 120  # characters of a kata's message in the terminal table (JSON has it all)
 STATUS_STYLE = {
     "solved": "green",

@@ -1,6 +1,6 @@
 """A kata's blank stub, found in git: in a learner's fork, the stub of the template commit;
 in the main checkout (which has references/ and keeps every stub blank), the stub at HEAD;
-otherwise the stub's first committed version; without git, the file as it is."""
+otherwise the stub's first committed version. Without any of those it is unknown."""
 
 from __future__ import annotations
 
@@ -10,6 +10,10 @@ from dojo import git
 
 # the first line of the commit that `nox -s template -- --branch NAME` makes
 TEMPLATE_SUBJECT = "Template built from main at "
+
+
+class StubUnknown(LookupError):
+    """The stub has no committed version (or there is no git): its blank text is unknown."""
 
 
 def stub_path(root: Path, kata: str) -> Path:
@@ -33,4 +37,7 @@ def blank_stub(root: Path, kata: str) -> str:
         text = git.output(root, "show", f"{first.split()[-1]}:{relative}")
         if text is not None:
             return text
-    return stub_path(root, kata).read_text(encoding="utf-8")
+    raise StubUnknown(
+        f"{relative} has no committed version, so its blank stub is unknown: this needs the "
+        "repository's git history"
+    )

@@ -13,7 +13,6 @@ repository with git plumbing (no checkout, no network).
 
 from __future__ import annotations
 
-import argparse
 import ast
 import io
 import json
@@ -25,6 +24,7 @@ import sys
 import tarfile
 from pathlib import Path
 
+from dojo import cli
 from dojo.catalog import load_catalog
 from dojo.stubs import TEMPLATE_SUBJECT
 from dojo.tamper import write_manifest
@@ -238,7 +238,7 @@ def publish(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="nox -s template --", description=__doc__.split("\n")[0])
+    parser = cli.Parser("template", description=__doc__.split("\n")[0])
     parser.add_argument("--out", required=True, type=Path, help="an empty or new folder")
     parser.add_argument("--solved", action="store_true", help="stubs replaced by references")
     parser.add_argument("--branch", help="commit the tree as the next commit of this branch")

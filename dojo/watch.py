@@ -8,7 +8,6 @@ unavailable (or with `--poll`).
 
 from __future__ import annotations
 
-import argparse
 import re
 import subprocess
 import sys
@@ -21,9 +20,10 @@ from pathlib import Path
 
 from rich.console import Console
 
-from dojo import stubs
+from dojo import cli, stubs
 from dojo.catalog import UnknownKata, check_names, load_catalog
-from dojo.progress import REPORT, load_grades
+from dojo.progress import load_grades
+from dojo.report import DEFAULT_PATH
 
 ROOT = Path(__file__).resolve().parents[1]  # the repository this harness lives in
 POLL_SECONDS = 0.5
@@ -86,10 +86,10 @@ def _stamp(path: Path) -> tuple[int, int] | None:
 
 def run_tests(root: Path, kata: str) -> Verdict:
     """Grade kata's solution file in a subprocess and read its verdict from the report."""
-    report = root / REPORT
+    report = root / DEFAULT_PATH
     before = _stamp(report)
     command = [sys.executable, "-m", "pytest", f"katas/{kata}", "-q", "--tb=line"]
-    command += ["--impl=stubs", f"--report={REPORT.as_posix()}"]
+    command += ["--impl=stubs", f"--report={DEFAULT_PATH.as_posix()}"]
     process = subprocess.Popen(
         command, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
@@ -225,9 +225,7 @@ def show(console: Console, verdict: Verdict, at: datetime) -> None:
 
 
 def main(argv: list[str] | None = None, root: Path = ROOT) -> int:
-    parser = argparse.ArgumentParser(
-        prog="nox -s watch --", description="Rerun a kata's tests each time its file is saved."
-    )
+    parser = cli.Parser("watch", description="Rerun a kata's tests each time its file is saved.")
     parser.add_argument("kata", help="the kata's name")
     parser.add_argument(
         "--poll", action="store_true", help="poll the file's modification time, not file events"

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -12,7 +11,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.syntax import Syntax
 
-from dojo import git, history, stubs
+from dojo import cli, git, history, stubs
 from dojo.catalog import UnknownKata, check_names, load_catalog
 from dojo.progress import load_grades
 
@@ -51,13 +50,10 @@ def backup_path(root: Path, kata: str, now: datetime) -> Path:
 def reset(root: Path, kata: str, yes: bool = False, now: datetime | None = None) -> Reset:
     """Restore kata's blank stub. A file with changes is first saved to `.katas/backup/`,
     and only with yes: without it, WorkspaceError says what would happen."""
-    committed = git.output(root, "log", "-1", "--format=%H", "HEAD", "--", _relative(kata))
-    if not (committed or "").strip():
-        raise WorkspaceError(
-            f"{_relative(kata)} has no committed version, so its blank stub is unknown: "
-            "reset needs the repository's git history."
-        )
-    blank = stubs.blank_stub(root, kata)
+    try:
+        blank = stubs.blank_stub(root, kata)
+    except stubs.StubUnknown as err:
+        raise WorkspaceError(f"{err}.") from None
     path = stubs.stub_path(root, kata)
     current = path.read_text(encoding="utf-8") if path.is_file() else None
     if current == blank:
@@ -133,7 +129,7 @@ def reveal(root: Path, kata: str, give_up: bool = False) -> Reference:
 
 
 def main(argv: list[str] | None = None, root: Path = ROOT, console: Console | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m dojo.workspace")
+    parser = cli.Parser("reset|reveal")
     verbs = parser.add_subparsers(dest="verb", required=True)
     reset_parser = verbs.add_parser(
         "reset", prog="nox -s reset --", help="restore a kata's blank stub"

@@ -258,6 +258,14 @@ def test_the_attempt_folder_holds_a_blank_stub_and_the_learners_file_is_untouche
     assert (root / "katas" / "alpha" / "alpha.py").read_text() == SOLVED
 
 
+def test_without_git_history_the_blank_stub_is_unknown_and_no_attempt_is_made(tmp_path):
+    (tmp_path / "katas" / "double").mkdir(parents=True)
+    (tmp_path / "katas" / "double" / "double.py").write_text("def double(x):\n    return 2 * x\n")
+    with pytest.raises(iv.InterviewError, match="no committed version"):
+        iv.make_attempt(tmp_path, "double", datetime(2026, 1, 2, 3, 4, 5))
+    assert not (tmp_path / ".interview").exists()
+
+
 def test_two_attempts_in_the_same_second_get_two_folders(root):
     now = datetime(2026, 3, 14, 9, 26, 53)
     first, second = iv.make_attempt(root, "alpha", now), iv.make_attempt(root, "beta", now)

@@ -112,6 +112,17 @@ def test_reset_uses_the_template_commit_over_the_first_committed_stub(root):
     assert solution(root).read_text() == template_stub
 
 
+def test_in_the_main_checkout_reset_restores_the_stub_as_committed_last(root):
+    revised = "# the stub as maintainers revised it\n" + BLANK
+    (root / "references").mkdir()
+    (root / "references" / "demo.py").write_text(REFERENCE)
+    solution(root).write_text(revised)
+    commit(root, "Revise the demo stub")
+    solution(root).write_text(MINE)
+    workspace.reset(root, "demo", yes=True, now=NOW)
+    assert solution(root).read_text() == revised
+
+
 def test_two_resets_in_the_same_second_keep_both_backups(root):
     solution(root).write_text(MINE)
     first = workspace.reset(root, "demo", yes=True, now=NOW).backup
