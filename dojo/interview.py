@@ -19,7 +19,6 @@ import json
 import math
 import queue
 import random
-import subprocess
 import sys
 import threading
 import time
@@ -34,7 +33,7 @@ from rich.live import Live
 from rich.markdown import Markdown
 from rich.text import Text
 
-from dojo import cli, history, readme, stubs
+from dojo import cli, history, readme, run, stubs
 from dojo.catalog import DIFFICULTIES, Kata, UnknownKata, check_names, load_catalog
 from dojo.progress import SelectionError, load_grades
 from dojo.progress import select as select_katas
@@ -210,16 +209,7 @@ def countdown(
 
 
 def grading_command(kata: str, folder: Path) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "pytest",
-        f"katas/{kata}",
-        "-q",
-        "--tb=short",
-        f"--impl={folder}",
-        f"--report={folder / 'report.json'}",
-    ]
+    return run.kata_command(kata, folder, folder / "report.json", "--tb=short")
 
 
 def read_verdict(report: Path, kata: str, exit_code: int) -> Verdict:
@@ -233,21 +223,9 @@ def read_verdict(report: Path, kata: str, exit_code: int) -> Verdict:
 
 def grade(root: Path, kata: str, folder: Path) -> Verdict:
     """Grade the attempt folder in a pytest subprocess; its output goes to grading.txt."""
-    process = subprocess.Popen(
-        grading_command(kata, folder),
-        cwd=root,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        output, _ = process.communicate()
-    except KeyboardInterrupt:  # the attempt is abandoned: no need to wait for the grading
-        process.kill()
-        process.wait()
-        raise
+    output, code = run.capture(grading_command(kata, folder), root)
     (folder / "grading.txt").write_text(output, encoding="utf-8")
-    return read_verdict(folder / "report.json", kata, process.returncode)
+    return read_verdict(folder / "report.json", kata, code)
 
 
 def verdict_text(verdict: Verdict) -> str:

@@ -9,7 +9,6 @@ unavailable (or with `--poll`).
 from __future__ import annotations
 
 import re
-import subprocess
 import sys
 import textwrap
 import time
@@ -24,6 +23,7 @@ from dojo import cli, stubs
 from dojo.catalog import UnknownKata, check_names, load_catalog
 from dojo.progress import load_grades
 from dojo.report import DEFAULT_PATH
+from dojo.run import capture, kata_command
 
 ROOT = Path(__file__).resolve().parents[1]  # the repository this harness lives in
 POLL_SECONDS = 0.5
@@ -88,17 +88,8 @@ def run_tests(root: Path, kata: str) -> Verdict:
     """Grade kata's solution file in a subprocess and read its verdict from the report."""
     report = root / DEFAULT_PATH
     before = _stamp(report)
-    command = [sys.executable, "-m", "pytest", f"katas/{kata}", "-q", "--tb=line"]
-    command += ["--impl=stubs", f"--report={DEFAULT_PATH.as_posix()}"]
-    process = subprocess.Popen(
-        command, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
-    try:
-        output, _ = process.communicate()
-    except KeyboardInterrupt:  # stop the run at once; the caller says goodbye
-        process.kill()
-        process.wait()
-        raise
+    command = kata_command(kata, "stubs", DEFAULT_PATH.as_posix(), "--tb=line")
+    output, _ = capture(command, root)
     return read_verdict(root, kata, output, fresh=_stamp(report) != before)
 
 
