@@ -203,12 +203,6 @@ def assert_same(
         )
 
 
-def uses_torch(kata: Kata) -> bool:
-    """Whether the kata's stub imports torch (numpy katas run on the CPU only)."""
-    text = (kata.folder / f"{kata.name}.py").read_text(encoding="utf-8")
-    return "import torch" in text or "from torch" in text
-
-
 # timing: `nox -s bench -- NAME`
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -271,7 +265,7 @@ def builtin_label(expression: str) -> str:
 
 def devices(kata: Kata, cuda_available: bool) -> list[str]:
     """The CPU always; CUDA too when present and the kata is written in torch."""
-    return ["cpu", "cuda"] if cuda_available and uses_torch(kata) else ["cpu"]
+    return ["cpu", "cuda"] if cuda_available and kata.uses_torch else ["cpu"]
 
 
 def _import(kata: Kata, impl: Impl) -> tuple[ModuleType | None, str | None]:
@@ -396,7 +390,7 @@ def table(rows: list[Row], options: Options, cuda_available: bool) -> list[Rende
         ]
         grid.add_row(*cells, *([Text(r.note, style="dim")] if notes else []))
     threads = f"{options.threads} thread" + ("s" if options.threads > 1 else "")
-    if not uses_torch(kata):
+    if not kata.uses_torch:
         where = "CPU only, not a torch kata"
     elif cuda_available:
         where = f"CPU on {threads}, and CUDA"

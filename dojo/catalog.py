@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import difflib
 import sys
 from dataclasses import dataclass
@@ -31,6 +32,14 @@ class Kata:
     @property
     def test_files(self) -> list[Path]:
         return sorted(self.folder.glob("test_*.py"))
+
+    @property
+    def uses_torch(self) -> bool:
+        """Whether the stub imports torch (a torch kata: it runs on CUDA too)."""
+        tree = ast.parse((self.folder / f"{self.name}.py").read_text(encoding="utf-8"))
+        names = [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
+        names += [n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
+        return any(name == "torch" or name.startswith("torch.") for name in names)
 
 
 class UnknownKata(ValueError):

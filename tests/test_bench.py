@@ -20,7 +20,7 @@ from dojo.loader import import_solution
 from tests.grading import KATAS, ROOT
 
 CATALOG = load_catalog(ROOT)
-TORCH_KATAS = [name for name in KATAS if bench.uses_torch(CATALOG[name])]
+TORCH_KATAS = [name for name in KATAS if CATALOG[name].uses_torch]
 
 
 @functools.cache

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import importlib.util
 import inspect
 import re
@@ -132,13 +131,6 @@ def test_the_readme_lists_every_kata():
     assert not missing, f"README.md does not list {missing}"
 
 
-def _stub_imports_torch(kata: str) -> bool:
-    tree = ast.parse((ROOT / "katas" / kata / f"{kata}.py").read_text(encoding="utf-8"))
-    names = [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
-    names += [n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
-    return any(name == "torch" or name.startswith("torch.") for name in names)
-
-
 def test_every_torch_kata_runs_its_checks_on_cuda_too():
     """Each torch kata parametrises tests over dojo.checks.DEVICES: a `gpu`-marked cuda case."""
 
@@ -167,5 +159,5 @@ def test_every_torch_kata_runs_its_checks_on_cuda_too():
         plugins=[collected],
     )
     with_gpu = {nodeid.split("/")[1] for nodeid in collected.nodeids}
-    torch_katas = {kata for kata in KATAS if _stub_imports_torch(kata)}
+    torch_katas = {name for name, kata in load_catalog(ROOT).items() if kata.uses_torch}
     assert torch_katas and torch_katas <= with_gpu, f"no gpu tests: {torch_katas - with_gpu}"
