@@ -18,7 +18,7 @@ from rich.text import Text
 
 from dojo import cli
 from dojo.catalog import DIFFICULTIES, Kata, load_catalog
-from dojo.report import DEFAULT_PATH, SCHEMA, STATUS_STYLE
+from dojo.report import DEFAULT_PATH, SCHEMA, STATUS_STYLE, status_words
 
 ROOT = Path(__file__).resolve().parents[1]  # the repository this harness lives in
 OWN_WORK = "stubs"  # the impl label of a grading of katas/<name>/<name>.py
@@ -47,13 +47,8 @@ class Grades:
 
     def status_text(self, kata: str) -> str:
         entry = self.katas.get(kata, {})
-        status = self.status(kata)
-        if status == "failing":
-            total = entry.get("passed", 0) + entry.get("failed", 0)
-            return f"failing {entry.get('failed', 0)} of {total}"
-        if status == "forbidden":
-            return "forbidden call"
-        return status.replace("_", " ")
+        failed = entry.get("failed", 0)
+        return status_words(self.status(kata), failed, entry.get("passed", 0) + failed)
 
 
 def load_grades(root: Path) -> Grades:

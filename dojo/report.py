@@ -25,13 +25,17 @@ STATUS_STYLE = {
 }
 
 
-def status_text(result: KataResult) -> str:
-    status = result.status
+def status_words(status: str, failed: int, total: int) -> str:
+    """A status as the table shows it: 'failing 3 of 12', 'forbidden call', 'not started'."""
     if status == "failing":
-        return f"failing {result.failed} of {len(result.tests)}"
+        return f"failing {failed} of {total}"
     if status == "forbidden":
         return "forbidden call"
     return status.replace("_", " ")
+
+
+def status_text(result: KataResult) -> str:
+    return status_words(result.status, result.failed, len(result.tests))
 
 
 def gpu_text(result: KataResult) -> str:
